@@ -1,0 +1,27 @@
+// Runs the built CLI as a user would: a separate process, real stdio.
+import { spawn } from 'node:child_process';
+import type { RunResult } from './helm.js';
+import { cliPath } from './paths.js';
+
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string | Buffer;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...opts.env };
+    // Tests must not pick up the developer's real keys or passphrase.
+    if (!opts.env?.CHARTPROV_PASSPHRASE) delete env.CHARTPROV_PASSPHRASE;
+    if (!opts.env?.CHARTPROV_SIGNING_KEY) delete env.CHARTPROV_SIGNING_KEY;
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
