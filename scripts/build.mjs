@@ -2,13 +2,14 @@
 // for the CLI, because Node's start-up is dominated by module loading
 // (../shared/docs/performance.md): one file, lightweight openpgp, lazy chunks.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], {
@@ -33,6 +34,7 @@ await esbuild.build({
   sourcemap: 'linked',
   logLevel: 'warning',
   alias: { openpgp: openpgpLight },
+  define: { __CHARTPROV_VERSION__: JSON.stringify(pkg.version) },
   banner: {
     js: "import { createRequire as __cpCreateRequire } from 'node:module'; const require = __cpCreateRequire(import.meta.url);",
   },

@@ -1,1 +1,138 @@
-console.log('chartprov');
+// chartprov's command line: commander wiring only. Each action loads its
+// command module on demand, so `chartprov verify` never pays for keygen,
+// packaging or (later) the registry code.
+import { Command, Option } from 'commander';
+import { printError } from './output.js';
+import type { OutputFormat } from './output.js';
+
+declare const __CHARTPROV_VERSION__: string;
+const VERSION = typeof __CHARTPROV_VERSION__ === 'string' ? __CHARTPROV_VERSION__ : '0.0.0-dev';
+
+const program = new Command('chartprov')
+  .description('Package, sign and verify Helm charts and keep their provenance through OCI registries.')
+  .version(VERSION, '-V, --version')
+  .option('--debug', 'print stack traces and causes on errors')
+  .exitOverride()
+  .configureOutput({
+    // Commander's own parse errors follow our error format and code.
+    outputError: (str, write) => write(`error[USAGE]: ${str.replace(/^error: /, '').trimEnd()}\nhint: run with --help for usage\n`),
+  });
+
+const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+type Opts = Record<string, unknown> & { output?: OutputFormat };
+
+// Commander hands positional values and the options object; each command
+// module declares its own precise parameter types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type CommandRunner = (...args: any[]) => Promise<number | void>;
+
+function action(load: () => Promise<CommandRunner>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const cmd = args.at(-1) as Command;
+    const opts = cmd.optsWithGlobals() as Opts;
+    const positional = args.slice(0, -2);
+    try {
+      const run = await load();
+      const code = await run(...positional, opts);
+      process.exitCode = code ?? 0;
+    } catch (err) {
+      process.exitCode = printError(err, {
+        debug: Boolean(opts.debug) || process.env.CHARTPROV_DEBUG === '1',
+        format: opts.output === 'json' ? 'json' : 'text',
+      });
+    }
+  };
+}
+
+function signingOptions(cmd: Command): Command {
+  return cmd
+    .option('--key <name>', 'signing key: user id (exact, else substring), key id or fingerprint')
+    .option('--keyring <file>', 'secret keyring: secring.gpg, .asc, pubring.kbx or a gpg home (repeatable)', collect)
+    .option('--passphrase-file <file>', 'read the key passphrase from FILE (- for stdin); or set CHARTPROV_PASSPHRASE')
+    .addOption(
+      new Option('--sign-with <signer>', 'who makes the signature: chartprov itself, or the gpg binary (agent, smartcards)')
+        .choices(['openpgp', 'gpg'])
+        .default('openpgp'),
+    );
+}
+
+signingOptions(
+  program
+    .command('package')
+    .description('package a chart folder into a reproducible <name>-<version>.tgz, optionally signed')
+    .argument('<dir>', 'chart folder (holds Chart.yaml)')
+    .option('-d, --destination <dir>', 'where to write the archive', '.')
+    .option('--version <version>', 'set the chart version (SemVer)')
+    .option('--app-version <version>', 'set the appVersion')
+    .option('--sign', 'sign the archive into <archive>.prov'),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/package.js')).packageCommand));
+
+signingOptions(
+  program
+    .command('sign')
+    .description('sign existing chart archives into <chart>.tgz.prov')
+    .argument('<charts...>', 'chart archives (.tgz)'),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/sign.js')).signCommand));
+
+program
+  .command('verify')
+  .description('verify charts against their .prov: signature, signer, archive digest, name and version')
+  .argument('<charts...>', 'chart archives (.tgz); each needs <chart>.tgz.prov beside it')
+  .option('--keyring <file>', 'public keyring: pubring.gpg, .asc, pubring.kbx or a gpg home (repeatable)', collect)
+  .option('--prov <file>', 'the .prov to use (single chart only)')
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/verify.js')).verifyCommand));
+
+const keys = program.command('keys').description('generate, list and export OpenPGP keys (no gpg needed)');
+
+keys
+  .command('generate')
+  .description('generate a signing key pair into a folder (secring.gpg, pubring.gpg, private.asc, public.asc)')
+  .requiredOption('--name <name>', 'real name for the user id')
+  .option('--email <email>', 'email for the user id')
+  .option('--comment <comment>', 'comment for the user id')
+  .addOption(new Option('--type <type>', 'key type').choices(['rsa4096', 'rsa2048', 'ed25519']).default('rsa4096'))
+  .option('--passphrase-file <file>', 'protect the secret key with the passphrase in FILE (- for stdin)')
+  .option('--no-passphrase', 'do not protect the secret key (default unless a passphrase is given)')
+  .requiredOption('-d, --dir <dir>', 'output folder')
+  .option('--force', 'replace keyrings already in the folder')
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/keys.js')).keysGenerateCommand));
+
+keys
+  .command('list')
+  .description('list keys with user ids, fingerprints, capabilities and expiry')
+  .option('--keyring <file>', 'keyring: .gpg, .asc, pubring.kbx or a gpg home (repeatable)', collect)
+  .option('--secret', 'list secret keys only')
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/keys.js')).keysListCommand));
+
+keys
+  .command('export')
+  .description('export public (or --secret) keys, binary or --armor')
+  .argument('[name]', 'which key: user id, substring, key id or fingerprint (default: all)')
+  .option('--keyring <file>', 'keyring to read (repeatable)', collect)
+  .option('--secret', 'export secret keys')
+  .option('-a, --armor', 'ASCII-armored output')
+  .option('--file <file>', 'write to FILE instead of stdout')
+  .action(action(async () => (await import('./commands/keys.js')).keysExportCommand));
+
+program.commands.forEach(function inherit(cmd: Command): void {
+  cmd.exitOverride().configureOutput(program.configureOutput());
+  cmd.commands.forEach(inherit);
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const e = err as { code?: string; exitCode?: number };
+  const benign = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
+  // Commander has already printed the message through outputError.
+  process.exitCode = benign ? 0 : e.code === 'commander.executeSubCommandAsync' ? (e.exitCode ?? 1) : 2;
+}

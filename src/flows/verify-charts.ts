@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { PublicKey } from 'openpgp';
+import { readChartArchive, sha256File } from '../chart/index.js';
+import { ChartprovError, ProvenanceMissingError, UsageError } from '../errors.js';
+import { defaultKeyringPaths, loadKeyring } from '../keys/index.js';
+import { verifyProvenance } from '../provenance/index.js';
+import type { SignerInfo } from '../provenance/index.js';
+
+export interface VerifyChartsOptions {
+  /** Chart archives to verify. */
+  charts: string[];
+  /** Public keyrings (any format: .gpg, .asc, .kbx, gpg home); default Helm's, then the gpg home. */
+  keyrings?: string[];
+  /** Already-loaded public keys (skips keyrings). */
+  keys?: PublicKey[];
+  /** The .prov to use when verifying a single chart; default `<chart>.prov`. */
+  provPath?: string;
+  /** Verification time (expiry checks); default now. */
+  now?: Date;
+  /** Charts verified at once; default 8. */
+  concurrency?: number;
+  /** Called after each chart, e.g. for a progress line. */
+  onResult?: (result: ChartVerification, done: number, total: number) => void;
+}
+
+/**
+ * One chart's outcome; a stable, documented shape (`--output json`).
+ * `ok: true` means: the .prov is validly signed by a key in the keyring, it
+ * lists this file with this sha256, and its name/version match Chart.yaml.
+ */
+export type ChartVerification =
+  | {
+      ok: true;
+      chart: string;
+      provenance: string;
+      name: string;
+      version: string;
+      sha256: string;
+      signer: SignerInfo;
+    }
+  | {
+      ok: false;
+      chart: string;
+      provenance: string;
+      error: { code: string; message: string; hint?: string };
+    };
+
+export interface VerifyChartsResult {
+  verified: number;
+  failed: number;
+  results: ChartVerification[];
+}
+
+/** Loads the public keys for verification from keyrings or Helm's defaults. */
+export async function loadVerificationKeys(keyrings: string[] | undefined): Promise<PublicKey[]> {
+  const paths = keyrings?.length ? keyrings : defaultKeyringPaths();
+  if (paths.length === 0) {
+    throw new UsageError('no keyring given and none found in ~/.gnupg', {
+      hint: "pass --keyring FILE with the signer's public key (pubring.gpg, .asc, pubring.kbx or a gpg home)",
+    });
+  }
+  const keyring = await loadKeyring(paths);
+  return keyring.publicKeys;
+}
+
+type Verified = Extract<ChartVerification, { ok: true }>;
+
+async function checkOne(chart: string, provPath: string, keys: PublicKey[], now: Date | undefined): Promise<Verified> {
+  const [archive, sha256] = await Promise.all([readChartArchive(chart), sha256File(chart)]);
+  const provenance = await readFile(provPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') {
+      throw new ProvenanceMissingError(`no provenance file for ${basename(chart)}: ${provPath} does not exist`, {
+        hint: 'sign the chart (chartprov sign) or point to the .prov with --prov',
+      });
+    }
+    throw err;
+  });
+  const result = await verifyProvenance({
+    provenance,
+    fileName: basename(chart),
+    sha256,
+    keys,
+    chartMetadata: { name: archive.metadata.name, version: archive.metadata.version },
+    now,
+  });
+  return {
+    ok: true,
+    chart,
+    provenance: provPath,
+    name: archive.metadata.name,
+    version: archive.metadata.version,
+    sha256,
+    signer: result.signer,
+  };
+}
+
+async function verifyOne(chart: string, provPath: string, keys: PublicKey[], now: Date | undefined): Promise<ChartVerification> {
+  try {
+    return await checkOne(chart, provPath, keys, now);
+  } catch (err) {
+    if (!(err instanceof ChartprovError)) throw err;
+    return { ok: false, chart, provenance: provPath, error: err.toJSON() };
+  }
+}
+
+/**
+ * Verifies many charts in one call: keys parsed once, charts hashed and
+ * checked in parallel. Never throws for a single chart's failure: each result
+ * says ok or why not. Throws only for problems with the keyring or options.
+ */
+export async function verifyCharts(opts: VerifyChartsOptions): Promise<VerifyChartsResult> {
+  if (opts.charts.length === 0) throw new UsageError('no chart to verify', { hint: 'give one or more CHART.tgz files' });
+  if (opts.provPath && opts.charts.length > 1) {
+    throw new UsageError('--prov applies to a single chart', { hint: 'verify charts one at a time, or put each .prov beside its chart' });
+  }
+  const keys = opts.keys ?? (await loadVerificationKeys(opts.keyrings));
+  const results: ChartVerification[] = new Array(opts.charts.length);
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < opts.charts.length) {
+      const i = next++;
+      const chart = opts.charts[i]!;
+      results[i] = await verifyOne(chart, opts.provPath ?? `${chart}.prov`, keys, opts.now);
+      opts.onResult?.(results[i]!, ++done, opts.charts.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, opts.charts.length) }, worker));
+  const verified = results.filter((r) => r.ok).length;
+  return { verified, failed: results.length - verified, results };
+}
+
+/** Verifies one chart and throws its ChartprovError when it fails. */
+export async function verifyChart(
+  opts: Omit<VerifyChartsOptions, 'charts' | 'onResult' | 'concurrency'> & { chart: string },
+): Promise<Verified> {
+  const keys = opts.keys ?? (await loadVerificationKeys(opts.keyrings));
+  return checkOne(opts.chart, opts.provPath ?? `${opts.chart}.prov`, keys, opts.now);
+}
