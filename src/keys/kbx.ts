@@ -81,7 +81,9 @@ function openpgpKeyblock(blob: Uint8Array, at: number): Uint8Array | undefined {
   const offset = readUint32(blob, 8);
   const length = readUint32(blob, 12);
   if (offset < OPENPGP_FIXED || length === 0 || offset > blob.length || length > blob.length - offset) {
-    throw new KeyringError(`keybox OpenPGP blob at offset ${at} points outside itself (keyblock ${offset}+${length}, blob ${blob.length} bytes)`);
+    throw new KeyringError(
+      `keybox OpenPGP blob at offset ${at} points outside itself (keyblock ${offset}+${length}, blob ${blob.length} bytes)`,
+    );
   }
   return blob.subarray(offset, offset + length);
 }

@@ -60,9 +60,15 @@ before(async () => {
 after(() => cleanup());
 
 describe('files and charts', () => {
-  it('FILE_NOT_FOUND: verify a missing chart', () => expectError(['verify', join(work, 'nope.tgz'), ...johnPub], 'FILE_NOT_FOUND'));
-  it('FILE_NOT_FOUND: package a missing folder', () => expectError(['package', join(work, 'nope')], 'FILE_NOT_FOUND'));
-  it('NOT_A_CHART: package a folder without Chart.yaml', async () => expectError(['package', await fresh()], 'NOT_A_CHART'));
+  it('FILE_NOT_FOUND: verify a missing chart', async () => {
+    await expectError(['verify', join(work, 'nope.tgz'), ...johnPub], 'FILE_NOT_FOUND');
+  });
+  it('FILE_NOT_FOUND: package a missing folder', async () => {
+    await expectError(['package', join(work, 'nope')], 'FILE_NOT_FOUND');
+  });
+  it('NOT_A_CHART: package a folder without Chart.yaml', async () => {
+    await expectError(['package', await fresh()], 'NOT_A_CHART');
+  });
   it('NOT_A_CHART: verify a file that is not a chart archive', async () => {
     const d = await fresh();
     await writeFile(join(d, 'x.tgz'), 'not gzip at all');
@@ -90,10 +96,14 @@ describe('files and charts', () => {
 });
 
 describe('keys', () => {
-  it('KEY_NOT_FOUND', () =>
-    expectError(['package', chartDir, '-d', work, '--sign', '--key', 'Nobody', '--keyring', keyFile('john-secring.gpg')], 'KEY_NOT_FOUND'));
-  it('KEY_AMBIGUOUS', () =>
-    expectError(
+  it('KEY_NOT_FOUND', async () => {
+    await expectError(
+      ['package', chartDir, '-d', work, '--sign', '--key', 'Nobody', '--keyring', keyFile('john-secring.gpg')],
+      'KEY_NOT_FOUND',
+    );
+  });
+  it('KEY_AMBIGUOUS', async () => {
+    await expectError(
       [
         'package',
         chartDir,
@@ -108,14 +118,16 @@ describe('keys', () => {
         keyFile('jane-secring.gpg'),
       ],
       'KEY_AMBIGUOUS',
-    ));
+    );
+  });
   it('KEYRING_UNREADABLE: garbage keyring', async () => {
     const d = await fresh();
     await writeFile(join(d, 'ring.gpg'), Buffer.from([0x99, 0x01, 0x02, 0x03, 0x04]));
     await expectError(['verify', goldens.helm3.chart, '--keyring', join(d, 'ring.gpg')], 'KEYRING_UNREADABLE');
   });
-  it('KEYRING: a missing keyring file is FILE_NOT_FOUND', () =>
-    expectError(['verify', goldens.helm3.chart, '--keyring', join(work, 'none.gpg')], 'FILE_NOT_FOUND'));
+  it('KEYRING: a missing keyring file is FILE_NOT_FOUND', async () => {
+    await expectError(['verify', goldens.helm3.chart, '--keyring', join(work, 'none.gpg')], 'FILE_NOT_FOUND');
+  });
   it('PASSPHRASE_WRONG, and nothing is written', async () => {
     const out = await fresh();
     const pass = join(work, 'wrong-pass');
