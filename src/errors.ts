@@ -36,14 +36,21 @@ export class UsageError extends ChartprovError {
 
 export class FileNotFoundError extends ChartprovError {
   readonly code = 'FILE_NOT_FOUND';
-  constructor(readonly path: string, what = 'file', details: ErrorDetails = {}) {
+  constructor(
+    readonly path: string,
+    what = 'file',
+    details: ErrorDetails = {},
+  ) {
     super(`${what} not found: ${path}`, { hint: 'check the path and try again', ...details });
   }
 }
 
 export class FileWriteError extends ChartprovError {
   readonly code = 'FILE_WRITE_FAILED';
-  constructor(readonly path: string, details: ErrorDetails = {}) {
+  constructor(
+    readonly path: string,
+    details: ErrorDetails = {},
+  ) {
     super(`cannot write ${path}`, { hint: 'check that the folder exists and is writable', ...details });
   }
 }
@@ -56,7 +63,11 @@ export class NotAChartError extends ChartprovError {
 /** Chart.yaml exists but a field is missing or wrong. */
 export class ChartYamlError extends ChartprovError {
   readonly code = 'CHART_YAML_INVALID';
-  constructor(readonly field: string, message: string, details: ErrorDetails = {}) {
+  constructor(
+    readonly field: string,
+    message: string,
+    details: ErrorDetails = {},
+  ) {
     super(message, { hint: `fix the "${field}" field in Chart.yaml`, ...details });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { packageChart } from '../chart/index.js';
 import type { ChartMetadata } from '../chart/index.js';
@@ -40,16 +40,17 @@ export async function packageChartFlow(opts: PackageOptions): Promise<PackageRes
   const signer = opts.sign ? await createSigner(opts.sign) : undefined;
   const chartOpts = { chartDir: opts.chartDir, version: opts.version, appVersion: opts.appVersion, mtime: opts.mtime };
   const destination = resolve(opts.destination ?? '.');
+  // Like `helm package -d`, a missing destination folder is created.
+  await mkdir(destination, { recursive: true }).catch((err) => {
+    throw toWriteError(destination, err);
+  });
   if (!signer) return packageChart({ ...chartOpts, destination });
 
   // Package and sign inside a private folder next to the target, then move
   // both in: an existing tgz/prov pair is never replaced by a half pair.
-  let staging: string;
-  try {
-    staging = await mkdtemp(join(destination, '.chartprov-'));
-  } catch (err) {
-    throw toWriteError(join(destination, 'x'), err);
-  }
+  const staging = await mkdtemp(join(destination, '.chartprov-')).catch((err) => {
+    throw toWriteError(destination, err);
+  });
   try {
     const packaged = await packageChart({ ...chartOpts, destination: staging });
     const text = buildProvenanceMessage(packaged.metadata, basename(packaged.path), packaged.sha256);

@@ -305,8 +305,21 @@ class Emitter {
 
   private putEscape(v: number): void {
     const short: Record<number, string> = {
-      0x00: '0', 0x07: 'a', 0x08: 'b', 0x09: 't', 0x0a: 'n', 0x0b: 'v', 0x0c: 'f', 0x0d: 'r',
-      0x1b: 'e', 0x22: '"', 0x5c: '\\', 0x85: 'N', 0xa0: '_', 0x2028: 'L', 0x2029: 'P',
+      0x00: '0',
+      0x07: 'a',
+      0x08: 'b',
+      0x09: 't',
+      0x0a: 'n',
+      0x0b: 'v',
+      0x0c: 'f',
+      0x0d: 'r',
+      0x1b: 'e',
+      0x22: '"',
+      0x5c: '\\',
+      0x85: 'N',
+      0xa0: '_',
+      0x2028: 'L',
+      0x2029: 'P',
     };
     const s = short[v];
     if (s !== undefined) {
@@ -315,7 +328,11 @@ class Emitter {
     }
     const [letter, width] = v <= 0xff ? ['x', 2] : v <= 0xffff ? ['u', 4] : ['U', 8];
     this.put(letter as string);
-    for (const digit of v.toString(16).toUpperCase().padStart(width as number, '0')) this.put(digit);
+    for (const digit of v
+      .toString(16)
+      .toUpperCase()
+      .padStart(width as number, '0'))
+      this.put(digit);
   }
 
   private writeLiteral(cps: number[]): void {

@@ -13,8 +13,7 @@ export interface ScalarAnalysis {
   blockAllowed: boolean;
 }
 
-export const isBreak = (c: number | undefined): boolean =>
-  c === 0x0d || c === 0x0a || c === 0x85 || c === 0x2028 || c === 0x2029;
+export const isBreak = (c: number | undefined): boolean => c === 0x0d || c === 0x0a || c === 0x85 || c === 0x2028 || c === 0x2029;
 export const isSpace = (c: number | undefined): boolean => c === 0x20;
 const isBlank = (c: number | undefined): boolean => c === 0x20 || c === 0x09;
 /** is_blankz: blank, break or the end of the value (NUL in C). */
@@ -22,12 +21,7 @@ const isBlankz = (c: number | undefined): boolean => c === undefined || c === 0 
 
 /** yaml.v2's is_printable, decoded from its UTF-8 byte tests: no 4-byte characters. */
 export function isPrintable(c: number): boolean {
-  return (
-    c === 0x0a ||
-    (c >= 0x20 && c <= 0x7e) ||
-    (c >= 0xa0 && c <= 0xd7ff) ||
-    (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff)
-  );
+  return c === 0x0a || (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff);
 }
 
 export function analyzeScalar(cps: number[]): ScalarAnalysis {

@@ -12,14 +12,7 @@ import { ChartYamlError } from '../errors.js';
 import { emitGoYaml, type EmitNode } from './go-yaml-emitter.js';
 
 /** A value as yaml.v2 holds it after decoding JSON: numbers keep int/float apart. */
-export type GoValue =
-  | string
-  | boolean
-  | null
-  | { int: string }
-  | { float: number }
-  | GoValue[]
-  | Map<string, GoValue>;
+export type GoValue = string | boolean | null | { int: string } | { float: number } | GoValue[] | Map<string, GoValue>;
 
 // ---------------------------------------------------------------------------
 // Helm's sanitizeString: whitespace → ' ', unprintable characters dropped.
@@ -42,10 +35,45 @@ export function sanitizeString(s: string): string {
 // yaml.v2 resolve(): which plain scalars would read back as something else.
 
 const RESOLVE_NON_STRING = new Set([
-  'y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON',
-  'n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF',
-  '', '~', 'null', 'Null', 'NULL',
-  '.nan', '.NaN', '.NAN', '.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF', '-.inf', '-.Inf', '-.INF',
+  'y',
+  'Y',
+  'yes',
+  'Yes',
+  'YES',
+  'true',
+  'True',
+  'TRUE',
+  'on',
+  'On',
+  'ON',
+  'n',
+  'N',
+  'no',
+  'No',
+  'NO',
+  'false',
+  'False',
+  'FALSE',
+  'off',
+  'Off',
+  'OFF',
+  '',
+  '~',
+  'null',
+  'Null',
+  'NULL',
+  '.nan',
+  '.NaN',
+  '.NAN',
+  '.inf',
+  '.Inf',
+  '.INF',
+  '+.inf',
+  '+.Inf',
+  '+.INF',
+  '-.inf',
+  '-.Inf',
+  '-.INF',
   // "<<" (merge) is in yaml.v2's table too, but '<' is not a resolvable first
   // character, so it never applies to plain strings.
 ]);

@@ -44,7 +44,7 @@ export function buildProvenanceMessage(metadata: ChartMetadata, fileName: string
   const hex = normalizeSha256(sha256Hex);
   if (hex === undefined) {
     throw new ProvenanceInvalidError(`not a sha256 digest: "${sha256Hex}"`, {
-      hint: 'pass the 64 hex digits of the archive\'s sha256',
+      hint: "pass the 64 hex digits of the archive's sha256",
     });
   }
   return marshalChartMetadata(metadata) + DOCUMENT_SEPARATOR + marshalFileSums(fileName, hex);

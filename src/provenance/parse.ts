@@ -72,7 +72,11 @@ export function parseProvenance(text: string, opts: ParseProvenanceOptions = {})
   }
   i++;
 
-  const hashAlgorithm = readHashHeader(lines, () => i, (n) => (i = n));
+  const hashAlgorithm = readHashHeader(
+    lines,
+    () => i,
+    (n) => (i = n),
+  );
 
   // The signed text, up to the signature armor line.
   const signed: string[] = [];
@@ -95,7 +99,11 @@ export function parseProvenance(text: string, opts: ParseProvenanceOptions = {})
   // The line break before the signature armor belongs to the armor.
   const signedText = signed.join('\n');
 
-  const signature = readSignatureBlock(lines, () => i, (n) => (i = n));
+  const signature = readSignatureBlock(
+    lines,
+    () => i,
+    (n) => (i = n),
+  );
 
   for (; i < lines.length; i++) {
     if (lines[i]!.trim() !== '') {

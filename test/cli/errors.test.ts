@@ -244,15 +244,23 @@ describe('charts and provs that do not verify', () => {
     assert.equal(json.results[0].error.code, 'PROV_MISSING');
   });
   it('--debug prints the stack', async () => {
-    const r = await runCli(['--debug', 'verify', join(work, 'nope.tgz'), ...johnPub]);
+    const r = await runCli(['--debug', 'package', join(work, 'nope')]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /^\s+at /m);
   });
 });
 
 describe('nothing half-written', () => {
-  it('package --sign into a missing folder writes nothing and says so', async () => {
-    await expectError(['package', chartDir, '-d', join(work, 'no', 'such'), '--sign', ...john], 'FILE_NOT_FOUND');
+  it('package --sign creates a missing destination folder, as helm does', async () => {
+    const dest = join(work, 'no', 'such');
+    const r = await runCli(['package', chartDir, '-d', dest, '--sign', ...john]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await readdir(dest)).sort(), ['hello-world-0.1.0.tgz', 'hello-world-0.1.0.tgz.prov']);
+  });
+  it('FILE_WRITE_FAILED: a destination that is a file', async () => {
+    const file = join(await fresh(), 'a-file');
+    await writeFile(file, 'x');
+    await expectError(['package', chartDir, '-d', file, '--sign', ...john], 'FILE_WRITE_FAILED');
   });
   it('package --sign replaces an existing pair only when both are ready', async () => {
     const out = await fresh();

@@ -1,0 +1,244 @@
+/**
+ * Streams a gzip'd tar the way a chart archive must look, with Helm's path
+ * rules made strict: one top folder, no absolute paths, no `..`, regular files
+ * only (Helm silently reads a symlink entry as an empty file; we refuse it),
+ * no duplicate paths. Memory is bounded: decompression stops as soon as the
+ * tar stream passes `maxBytes` (so a gzip bomb fails fast), a file larger than
+ * `maxFileBytes` is refused before its body is read, and only the entries the
+ * caller asks for are buffered.
+ */
+import { createReadStream } from 'node:fs';
+import { posix } from 'node:path';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { Header, Pax } from 'tar';
+import { ChartArchiveError, FileNotFoundError, NotAChartError } from '../errors.js';
+
+/** Helm's limits (pkg/chart/loader/archive): 100 MiB in all, 5 MiB per file. */
+export const MAX_CHART_BYTES = 100 * 1024 * 1024;
+export const MAX_FILE_BYTES = 5 * 1024 * 1024;
+
+export interface TarReadOptions {
+  maxBytes?: number;
+  maxFileBytes?: number;
+  /** Names the archive in messages. */
+  label: string;
+  /** Which files (path inside the top folder) to buffer; the rest are skipped. */
+  keep: (path: string) => boolean;
+}
+
+export interface TarContents {
+  /** The single top-level folder. */
+  top: string;
+  /** Every file entry's full path, in archive order. */
+  entries: string[];
+  /** Kept files by path inside the top folder, in archive order; a UTF-8 BOM is removed as Helm does. */
+  files: Map<string, Buffer>;
+}
+
+const BLOCK = 512;
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+/** Headers that describe the next entry; their bodies are small records. */
+const META_TYPES = new Set(['ExtendedHeader', 'GlobalExtendedHeader', 'NextFileHasLongPath', 'OldGnuLongPath', 'NextFileHasLongLinkpath']);
+const MAX_META_BYTES = 1024 * 1024;
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+export async function readTarGz(input: string | Uint8Array, opts: TarReadOptions): Promise<TarContents> {
+  const source = await openGzip(input, opts.label);
+  const reader = new TarReader(opts, opts.maxFileBytes ?? MAX_FILE_BYTES);
+  const maxBytes = opts.maxBytes ?? MAX_CHART_BYTES;
+  let total = 0;
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (total === 0 && chunk[0] === 0x1f && chunk[1] === 0x8b) throw reader.bad('holds another gzip stream instead of a tar archive');
+      total += chunk.length;
+      if (total > maxBytes) throw reader.bad(`decompresses to more than ${maxBytes} bytes (the limit)`);
+      // Like Go's tar reader, stop at the end-of-archive marker: whatever
+      // follows (padding, or a bomb of zeros) is never decompressed.
+      if (reader.push(chunk)) break;
+    }
+  } catch (err) {
+    if (err instanceof ChartArchiveError || err instanceof NotAChartError) throw err;
+    throw reader.bad(`not a valid gzip stream (${(err as Error).message})`);
+  } finally {
+    source.destroy();
+  }
+  reader.finish();
+  if (reader.result.entries.length === 0) throw new NotAChartError(`${opts.label}: the archive holds no files`);
+  return reader.result;
+}
+
+type Body = { remaining: number; pad: number; kind: 'skip' | 'keep' | 'meta'; type: string; rel: string; chunks: Buffer[] };
+
+/**
+ * A streaming tar reader: node-tar's Header and Pax decode the blocks, the
+ * state machine is ours so the work per byte stays constant (node-tar's
+ * Parser re-buffers everything after the end marker, which turns a bomb of
+ * zeros into minutes of copying).
+ */
+class TarReader {
+  readonly result: TarContents = { top: '', entries: [], files: new Map() };
+  private readonly seen = new Set<string>();
+  private pending: Buffer = Buffer.alloc(0);
+  private body: Body | undefined;
+  private zeroBlocks = 0;
+  private done = false;
+  private longPath: string | undefined;
+  private paxPath: string | undefined;
+  private paxSize: number | undefined;
+
+  constructor(
+    private readonly opts: TarReadOptions,
+    private readonly maxFileBytes: number,
+  ) {}
+
+  bad(why: string): ChartArchiveError {
+    return new ChartArchiveError(`${this.opts.label}: ${why}`, {
+      hint: 'the archive is not a chart Helm would load; re-create it with chartprov package or helm package',
+    });
+  }
+
+  /** Feeds decompressed bytes; true once the end-of-archive marker was read. */
+  push(chunk: Buffer): boolean {
+    let buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    while (!this.done) {
+      if (this.body) {
+        const b = this.body;
+        const take = Math.min(b.remaining, buf.length);
+        if (take > 0 && b.kind !== 'skip') b.chunks.push(Buffer.from(buf.subarray(0, take)));
+        b.remaining -= take;
+        buf = buf.subarray(take);
+        const pad = Math.min(b.pad, buf.length);
+        if (b.remaining === 0) {
+          b.pad -= pad;
+          buf = buf.subarray(pad);
+        }
+        if (b.remaining > 0 || b.pad > 0) break;
+        this.body = undefined;
+        this.endBody(b);
+        continue;
+      }
+      if (buf.length < BLOCK) break;
+      this.header(buf.subarray(0, BLOCK));
+      buf = buf.subarray(BLOCK);
+    }
+    this.pending = Buffer.from(buf);
+    return this.done;
+  }
+
+  finish(): void {
+    if (this.body || (this.pending.length > 0 && !this.done)) throw this.bad('is truncated (the tar stream ends inside an entry)');
+  }
+
+  private header(block: Buffer): void {
+    if (block.every((b) => b === 0)) {
+      if (++this.zeroBlocks === 2) this.done = true;
+      return;
+    }
+    this.zeroBlocks = 0;
+    const h = new Header(block);
+    if (!h.cksumValid) throw this.bad('not a valid tar archive (bad header checksum)');
+    const type = h.type;
+    const size = (FILE_TYPES.has(type) ? this.paxSize : undefined) ?? h.size ?? 0;
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (META_TYPES.has(type)) {
+      if (size > MAX_META_BYTES) throw this.bad(`has a ${type} header of ${size} bytes`);
+      this.body = { remaining: size, pad, kind: 'meta', type, rel: '', chunks: [] };
+      return;
+    }
+    const path = this.paxPath ?? this.longPath ?? h.path ?? '';
+    this.paxPath = this.longPath = this.paxSize = undefined;
+    const rel = checkEntry({ path, type, size }, this.result, this.seen, this.maxFileBytes, (why) => this.bad(why));
+    const kind = rel !== undefined && this.opts.keep(rel) ? 'keep' : 'skip';
+    this.body = { remaining: type === 'Directory' ? 0 : size, pad: type === 'Directory' ? 0 : pad, kind, type, rel: rel ?? '', chunks: [] };
+  }
+
+  private endBody(b: Body): void {
+    const data = Buffer.concat(b.chunks);
+    if (b.kind === 'keep') {
+      this.result.files.set(b.rel, data.subarray(0, 3).equals(UTF8_BOM) ? data.subarray(3) : data);
+    } else if (b.kind === 'meta') {
+      if (b.type === 'ExtendedHeader') {
+        const pax = Pax.parse(data.toString('utf8'));
+        if (pax.path !== undefined) this.paxPath = pax.path;
+        if (pax.size !== undefined) this.paxSize = pax.size;
+      } else if (b.type === 'NextFileHasLongPath' || b.type === 'OldGnuLongPath') {
+        this.longPath = data.toString('utf8').replace(/\0.*$/s, '');
+      }
+    }
+  }
+}
+
+/** Checks one entry; returns its path inside the top folder, or undefined for a folder entry. */
+function checkEntry(
+  entry: { path: string; type: string; size: number },
+  result: TarContents,
+  seen: Set<string>,
+  maxFileBytes: number,
+  bad: (why: string) => ChartArchiveError,
+): string | undefined {
+  const raw = entry.path;
+  // Helm accepts archives made on Windows, whose paths use "\\".
+  const path = raw.includes('\\') ? raw.replaceAll('\\', '/') : raw;
+  if (path.startsWith('/') || /^[a-zA-Z]:\//.test(path)) throw bad(`${JSON.stringify(raw)} is an absolute path`);
+  if (path.split('/').includes('..')) throw bad(`${JSON.stringify(raw)} points outside the chart folder`);
+  // Helm skips folder entries.
+  if (entry.type === 'Directory') return undefined;
+  if (!FILE_TYPES.has(entry.type)) {
+    const what = entry.type === 'SymbolicLink' ? 'a symbolic link' : entry.type === 'Link' ? 'a hard link' : `a ${entry.type} entry`;
+    throw bad(`${JSON.stringify(raw)} is ${what}; chart archives hold regular files only`);
+  }
+  // As Helm reads it: the first segment is the chart folder, the rest is cleaned.
+  const slash = path.indexOf('/');
+  const top = slash < 0 ? path : path.slice(0, slash);
+  const inner = slash < 0 ? '' : path.slice(slash + 1);
+  if (inner.startsWith('/')) throw bad(`${JSON.stringify(raw)} is an absolute path`);
+  const rel = posix.normalize(inner).replace(/\/+$/, '');
+  if (top === '' || top === '.' || rel === '' || rel === '.') throw bad(`${JSON.stringify(raw)} is not inside a chart folder`);
+  if (result.top === '') result.top = top;
+  else if (result.top !== top) throw bad(`has more than one top-level folder (${JSON.stringify(result.top)} and ${JSON.stringify(top)})`);
+  if (seen.has(rel)) throw bad(`holds ${JSON.stringify(raw)} twice`);
+  seen.add(rel);
+  if (entry.size > maxFileBytes) throw bad(`${JSON.stringify(raw)} is larger than ${maxFileBytes} bytes, more than Helm loads`);
+  result.entries.push(`${top}/${rel}`);
+  return rel;
+}
+
+/** A decompressing stream over the input, after checking it starts like gzip. */
+async function openGzip(input: string | Uint8Array, label: string): Promise<Readable> {
+  let head: Buffer;
+  let raw: Readable;
+  if (typeof input === 'string') {
+    const fh = await open(input, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new FileNotFoundError(input, 'chart archive');
+      if (err.code === 'EISDIR') throw new NotAChartError(`${input} is a folder, not a chart archive`);
+      throw new ChartArchiveError(`cannot read ${input}: ${err.message}`, { cause: err });
+    });
+    try {
+      head = Buffer.alloc(3);
+      const { bytesRead } = await fh.read(head, 0, 3, 0).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EISDIR') throw new NotAChartError(`${input} is a folder, not a chart archive`);
+        throw err;
+      });
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+    raw = createReadStream(input);
+  } else {
+    head = Buffer.from(input.subarray(0, 3));
+    raw = Readable.from([Buffer.from(input.buffer, input.byteOffset, input.byteLength)]);
+  }
+  if (head.length < 3 || head[0] !== 0x1f || head[1] !== 0x8b || head[2] !== 0x08) {
+    raw.destroy();
+    throw new NotAChartError(`${label} is not a chart archive (not gzip-compressed)`, {
+      hint: 'pass a .tgz made by chartprov package or helm package',
+    });
+  }
+  const gunzip = createGunzip();
+  raw.on('error', (err) => gunzip.destroy(err));
+  // Stopping early (end marker, limit) must release the file too.
+  gunzip.on('close', () => raw.destroy());
+  return raw.pipe(gunzip);
+}
