@@ -19,15 +19,34 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', joi
 
 const esbuild = await import('esbuild');
 // openpgp's package exports do not list the lightweight build; alias it so the
-// CLI loads the small core and pulls curve code only when a key needs it.
+// CLI carries the small core and pulls curve code only when a key needs it.
 const openpgpLight = join(root, 'node_modules/openpgp/dist/lightweight/openpgp.min.mjs');
+// One CommonJS file: bin/chartprov.cjs compiles it with a V8 code cache (Node 20
+// has no module compile cache), and esbuild keeps each lazily imported module
+// behind an init function, so a command evaluates only what it uses.
+// commander loads child_process (and with it net, dgram…) at start-up only to
+// run external sub-command binaries, which chartprov never does: hand it a
+// proxy that loads the real module on first use.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
 await esbuild.build({
   absWorkingDir: root,
   entryPoints: { chartprov: 'src/cli/main.ts' },
+  plugins: [lazyChildProcess],
   outdir: 'dist/cli-bundle',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   minify: true,
@@ -35,7 +54,4 @@ await esbuild.build({
   logLevel: 'warning',
   alias: { openpgp: openpgpLight },
   define: { __CHARTPROV_VERSION__: JSON.stringify(pkg.version) },
-  banner: {
-    js: "import { createRequire as __cpCreateRequire } from 'node:module'; const require = __cpCreateRequire(import.meta.url);",
-  },
 });

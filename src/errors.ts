@@ -13,56 +13,111 @@ export interface ErrorDetails {
 
 export abstract class ChartprovError extends Error {
   abstract readonly code: string;
-  readonly hint: string | undefined;
+  /** Never empty: the hint given at the throw site, else the class's default. */
+  readonly hint: string;
   /** Process exit status the CLI uses for this error. */
   readonly exitCode: number = 1;
 
   constructor(message: string, details: ErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    // The CLI prints `error[CODE]: message` as one line; messages that quote
+    // tool output or file content must not break it.
+    super(oneLine(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
-    this.hint = details.hint;
+    this.hint = oneLine(details.hint ?? '') || this.fallbackHint();
   }
 
-  toJSON(): { code: string; message: string; hint?: string } {
-    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+  /**
+   * What to do when the throw site has nothing more specific to say. Abstract
+   * so that no error class can lack one. It is read during construction,
+   * before the subclass's own fields exist, so it must not use them.
+   */
+  protected abstract get defaultHint(): string;
+
+  // TypeScript forbids reading an abstract member in the constructor; a
+  // prototype getter is safe to read there, through a method.
+  private fallbackHint(): string {
+    return this.defaultHint;
   }
+
+  toJSON(): { code: string; message: string; hint: string } {
+    return { code: this.code, message: this.message, hint: this.hint };
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
 /** Bad flags or arguments. */
 export class UsageError extends ChartprovError {
   readonly code = 'USAGE';
   override readonly exitCode = 2;
+  protected get defaultHint(): string {
+    return 'see chartprov --help, or chartprov COMMAND --help';
+  }
 }
 
 export class FileNotFoundError extends ChartprovError {
   readonly code = 'FILE_NOT_FOUND';
+  protected get defaultHint(): string {
+    return 'check the path and try again';
+  }
   constructor(
     readonly path: string,
     what = 'file',
     details: ErrorDetails = {},
   ) {
-    super(`${what} not found: ${path}`, { hint: 'check the path and try again', ...details });
+    super(`${what} not found: ${path}`, details);
   }
+}
+
+/** The path exists but cannot be read as the file it should be (a folder, no permission). */
+export class FileReadError extends ChartprovError {
+  readonly code = 'FILE_UNREADABLE';
+  protected get defaultHint(): string {
+    return 'check that it is a readable file';
+  }
+  constructor(
+    readonly path: string,
+    what = 'file',
+    details: ErrorDetails = {},
+  ) {
+    super(`cannot read ${what} ${path}${reasonOf(details.cause)}`, details);
+  }
+}
+
+function reasonOf(cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EISDIR' ? ': it is a folder' : code === 'EACCES' ? ': permission denied' : code ? `: ${code}` : '';
 }
 
 export class FileWriteError extends ChartprovError {
   readonly code = 'FILE_WRITE_FAILED';
+  protected get defaultHint(): string {
+    return 'check that the folder exists and is writable';
+  }
   constructor(
     readonly path: string,
     details: ErrorDetails = {},
   ) {
-    super(`cannot write ${path}`, { hint: 'check that the folder exists and is writable', ...details });
+    super(`cannot write ${path}`, details);
   }
 }
 
 /** The path is not a chart folder or not a chart archive. */
 export class NotAChartError extends ChartprovError {
   readonly code = 'NOT_A_CHART';
+  protected get defaultHint(): string {
+    return 'point to a chart folder holding Chart.yaml or a chart .tgz';
+  }
 }
 
 /** Chart.yaml exists but a field is missing or wrong. */
 export class ChartYamlError extends ChartprovError {
   readonly code = 'CHART_YAML_INVALID';
+  protected get defaultHint(): string {
+    return 'fix Chart.yaml: apiVersion, name and a SemVer version are required';
+  }
   constructor(
     readonly field: string,
     message: string,
@@ -75,74 +130,122 @@ export class ChartYamlError extends ChartprovError {
 /** The archive is not a readable gzip'd tar, or holds unsafe entries. */
 export class ChartArchiveError extends ChartprovError {
   readonly code = 'CHART_ARCHIVE_INVALID';
+  protected get defaultHint(): string {
+    return 're-package the chart with helm package or chartprov package';
+  }
 }
 
 export class KeyringError extends ChartprovError {
   readonly code = 'KEYRING_UNREADABLE';
+  protected get defaultHint(): string {
+    return 'export the keyring again, e.g. gpg --export > pubring.gpg';
+  }
 }
 
 export class KeyNotFoundError extends ChartprovError {
   readonly code = 'KEY_NOT_FOUND';
+  protected get defaultHint(): string {
+    return 'see the keys with chartprov keys list --keyring FILE; --key takes a user id, key id or fingerprint';
+  }
 }
 
 export class KeyAmbiguousError extends ChartprovError {
   readonly code = 'KEY_AMBIGUOUS';
+  protected get defaultHint(): string {
+    return 'pass --key with the full user id or the fingerprint';
+  }
 }
 
 export class KeyExpiredError extends ChartprovError {
   readonly code = 'KEY_EXPIRED';
+  protected get defaultHint(): string {
+    return 'extend the key (gpg --quick-set-expire FINGERPRINT 1y) and export it again, or use another key';
+  }
 }
 
 export class KeyRevokedError extends ChartprovError {
   readonly code = 'KEY_REVOKED';
+  protected get defaultHint(): string {
+    return 'use another key';
+  }
 }
 
 /** The key has no usable signing capability (neither primary nor a subkey). */
 export class KeyCannotSignError extends ChartprovError {
   readonly code = 'KEY_CANNOT_SIGN';
+  protected get defaultHint(): string {
+    return 'add a signing subkey (gpg --quick-add-key FINGERPRINT ed25519 sign) or use another key';
+  }
 }
 
 export class PassphraseRequiredError extends ChartprovError {
   readonly code = 'PASSPHRASE_REQUIRED';
+  protected get defaultHint(): string {
+    return 'pass --passphrase-file FILE (- for stdin), set CHARTPROV_PASSPHRASE, or run on a terminal to be asked';
+  }
 }
 
 export class PassphraseWrongError extends ChartprovError {
   readonly code = 'PASSPHRASE_WRONG';
+  protected get defaultHint(): string {
+    return 'check the passphrase; a passphrase file holds it on its first line';
+  }
 }
 
 /** No .prov where one was needed. */
 export class ProvenanceMissingError extends ChartprovError {
   readonly code = 'PROV_MISSING';
+  protected get defaultHint(): string {
+    return 'sign the chart (chartprov sign CHART.tgz), or name its .prov with --prov';
+  }
 }
 
 /** The .prov is not a well-formed clearsigned provenance file (truncated, garbled). */
 export class ProvenanceInvalidError extends ChartprovError {
   readonly code = 'PROV_INVALID';
+  protected get defaultHint(): string {
+    return 'fetch the original .prov again, or sign the chart again';
+  }
 }
 
 /** The .prov is well formed but is about another chart (name, version or file). */
 export class ProvenanceMismatchError extends ChartprovError {
   readonly code = 'PROV_MISMATCH';
+  protected get defaultHint(): string {
+    return 'use the .prov published with this archive';
+  }
 }
 
 /** The archive's digest differs from the one the .prov signs. */
 export class ChartTamperedError extends ChartprovError {
   readonly code = 'CHART_TAMPERED';
+  protected get defaultHint(): string {
+    return 'do not use this chart; fetch it and its .prov again from a trusted source';
+  }
 }
 
 /** The signature does not match the signed text (the .prov was edited). */
 export class SignatureInvalidError extends ChartprovError {
   readonly code = 'SIGNATURE_INVALID';
+  protected get defaultHint(): string {
+    return 'do not trust this chart; fetch it and its .prov again from the publisher';
+  }
 }
 
 /** The signature was made by a key that is not in the keyring. */
 export class SignerUnknownError extends ChartprovError {
   readonly code = 'SIGNER_UNKNOWN';
+  protected get defaultHint(): string {
+    return "add the signer's public key with --keyring, or check who signed this chart";
+  }
 }
 
 /** The external gpg binary failed (`--sign-with gpg`). */
 export class GpgError extends ChartprovError {
   readonly code = 'GPG_FAILED';
+  protected get defaultHint(): string {
+    return 'check gpg --list-secret-keys, and run on a terminal so pinentry can ask for the passphrase';
+  }
 }
 
 export function isChartprovError(err: unknown): err is ChartprovError {

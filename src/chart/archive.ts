@@ -1,14 +1,11 @@
 /**
  * Reading a packaged chart (.tgz) without unpacking it: its metadata, name and
- * file list, with unsafe archives refused (see tar-read.ts). Also the streaming
- * sha256 other modules use for archive digests.
+ * file list and digest, with unsafe archives refused (see tar-read.ts).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { ChartArchiveError, ChartYamlError, FileNotFoundError, NotAChartError } from '../errors.js';
+import { ChartYamlError, NotAChartError } from '../errors.js';
 import { archivedMetadata } from './metadata.js';
+import { shown } from './show.js';
 import type { ChartMetadata } from './metadata-types.js';
 import { MAX_CHART_BYTES, MAX_FILE_BYTES, readTarGz } from './tar-read.js';
 
@@ -28,15 +25,24 @@ export interface ChartArchiveInfo {
   chartName: string;
   /** Every file's path as stored, e.g. "demo/templates/service.yaml", in archive order. */
   entries: string[];
+  /**
+   * Hex sha256 of the whole archive: of the same bytes the metadata was read
+   * from, so a caller never checks one version of a file and hashes another.
+   */
+  sha256: string;
+  /** The archive's size in bytes. */
+  size: number;
 }
 
 /**
  * Reads a chart archive from a path or from bytes. Not gzip → NotAChartError;
  * bad gzip/tar, unsafe or oversized entries → ChartArchiveError; no top-level
- * Chart.yaml → NotAChartError; a bad Chart.yaml → ChartYamlError.
+ * Chart.yaml → NotAChartError; a bad Chart.yaml → ChartYamlError; a path
+ * that is missing → FileNotFoundError, a folder → NotAChartError, unreadable
+ * → FileReadError.
  */
 export async function readChartArchive(input: string | Uint8Array, opts: ReadChartArchiveOptions = {}): Promise<ChartArchiveInfo> {
-  const label = typeof input === 'string' ? basename(input) : 'chart archive';
+  const label = typeof input === 'string' ? shown(basename(input)) : 'chart archive';
   const contents = await readTarGz(input, {
     label,
     maxBytes: opts.maxBytes ?? MAX_CHART_BYTES,
@@ -46,29 +52,17 @@ export async function readChartArchive(input: string | Uint8Array, opts: ReadCha
   const data = contents.files.get('Chart.yaml');
   if (!data) {
     throw new NotAChartError(`${label}: Chart.yaml file is missing`, {
-      hint: `the archive's top folder "${contents.top}" must hold Chart.yaml`,
+      hint: `the archive's top folder ${JSON.stringify(contents.top)} must hold Chart.yaml`,
     });
   }
-  const chartYamlText = decodeUtf8(data, () => new ChartYamlError('yaml', `${label}: ${contents.top}/Chart.yaml is not valid UTF-8 text`));
+  // The top folder's name comes from the archive: quoted if it could break the message line.
+  const top = `${shown(contents.top)}/`;
+  const chartYamlText = decodeUtf8(data, () => new ChartYamlError('yaml', `${label}: ${top}Chart.yaml is not valid UTF-8 text`));
   const requirements = contents.files.get('requirements.yaml');
   const requirementsText =
-    requirements &&
-    decodeUtf8(requirements, () => new ChartYamlError('yaml', `${label}: ${contents.top}/requirements.yaml is not valid UTF-8 text`));
-  const metadata = archivedMetadata(chartYamlText, requirementsText, `${contents.top}/`);
-  return { metadata, chartYamlText, chartName: contents.top, entries: contents.entries };
-}
-
-/** Hex sha256 of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  try {
-    await pipeline(createReadStream(path), hash);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new FileNotFoundError(path);
-    throw new ChartArchiveError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  return hash.digest('hex');
+    requirements && decodeUtf8(requirements, () => new ChartYamlError('yaml', `${label}: ${top}requirements.yaml is not valid UTF-8 text`));
+  const metadata = archivedMetadata(chartYamlText, requirementsText, top);
+  return { metadata, chartYamlText, chartName: contents.top, entries: contents.entries, sha256: contents.sha256, size: contents.size };
 }
 
 /** Strict UTF-8 decoding: go-yaml refuses invalid UTF-8, so must we. */

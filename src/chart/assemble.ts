@@ -18,6 +18,7 @@ import { GoYamlError, decodeGoYamlAll } from './go-yaml-decode.js';
 import { type ChartLock, marshalChartLock, parseChartLock } from './lock.js';
 import { decodeChartYaml, validateRawMetadata } from './metadata.js';
 import type { ChartMetadata } from './metadata-types.js';
+import { oneLine, shown } from './show.js';
 import { readTarGz } from './tar-read.js';
 
 export interface ChartFile {
@@ -54,14 +55,14 @@ export async function assembleChart(files: ChartFile[], ctx: AssembleContext): P
   const prefix = ctx.prefix ?? '';
   const chartYaml = files.find((f) => f.name === 'Chart.yaml');
   if (!chartYaml) {
-    throw new NotAChartError(`${ctx.label}: ${prefix}Chart.yaml file is missing`, {
+    throw new NotAChartError(`${ctx.label}: ${shown(`${prefix}Chart.yaml`)} file is missing`, {
       hint:
         prefix.startsWith('charts/') || prefix.includes('/charts/')
           ? 'charts/ may hold only subcharts: folders with a Chart.yaml, or .tgz archives'
           : 'point at a chart folder; if Chart.yaml exists, check that .helmignore does not drop it (a "!pattern" line ignores everything it does not match)',
     });
   }
-  const source = `${prefix}Chart.yaml`;
+  const source = shown(`${prefix}Chart.yaml`);
   const chartYamlText = text(chartYaml, () => new ChartYamlError('yaml', `${source} is not valid UTF-8 text`));
   const raw = decodeChartYaml(chartYamlText, source);
   const isV1 = raw.apiVersion === undefined || raw.apiVersion === '' || raw.apiVersion === 'v1';
@@ -74,7 +75,7 @@ export async function assembleChart(files: ChartFile[], ctx: AssembleContext): P
   const others: ChartFile[] = [];
   const subcharts = new Map<string, ChartFile[]>();
   for (const f of files) {
-    const where = `${prefix}${f.name}`;
+    const where = shown(`${prefix}${f.name}`);
     if (f.name === 'Chart.yaml') continue;
     if (f.name === 'Chart.lock') {
       lock = parseChartLock(text(f), where);
@@ -116,25 +117,31 @@ export async function assembleChart(files: ChartFile[], ctx: AssembleContext): P
   for (const cname of cnames) {
     if (cname.startsWith('_') || cname.startsWith('.')) continue;
     const subPrefix = `${prefix}charts/${cname}/`;
+    const subName = shown(`${prefix}charts/${cname}`);
     const list = subcharts.get(cname)!;
     let dep: LoadedChart;
     if (cname.endsWith('.tgz')) {
       const file = list[0]!;
       if (file.name !== cname) {
-        throw new NotAChartError(`${ctx.label}: ${prefix}charts/${cname} is a folder; a name ending in .tgz must be a chart archive`);
+        throw new NotAChartError(`${ctx.label}: ${subName} is a folder; a name ending in .tgz must be a chart archive`, {
+          hint: 'rename the folder, or package it into that .tgz',
+        });
       }
-      const unpacked = await readTarGz(file.data, { label: `${prefix}charts/${cname}`, keep: () => true });
+      const unpacked = await readTarGz(file.data, { label: subName, keep: () => true });
       const inner = [...unpacked.files].map(([name, data]) => ({ name, data }));
-      dep = await assembleChart(inner, { label: `${ctx.label}: ${prefix}charts/${cname}`, prefix: '' });
+      dep = await assembleChart(inner, { label: `${ctx.label}: ${subName}`, prefix: '' });
     } else {
       const inner = list.filter((f) => f.name.includes('/')).map((f) => ({ name: f.name.slice(cname.length + 1), data: f.data }));
       dep = await assembleChart(inner, { label: ctx.label, prefix: subPrefix });
     }
     const seen = byName.get(dep.metadata.name);
     if (seen !== undefined) {
-      throw new NotAChartError(`${ctx.label}: ${prefix}charts/ holds two subcharts named "${dep.metadata.name}" (${seen} and ${cname})`, {
-        hint: 'keep one of them; Helm would write both into the archive under the same folder',
-      });
+      throw new NotAChartError(
+        `${ctx.label}: ${shown(`${prefix}charts/`)} holds two subcharts named "${dep.metadata.name}" (${shown(seen)} and ${shown(cname)})`,
+        {
+          hint: 'keep one of them; Helm would write both into the archive under the same folder',
+        },
+      );
     }
     byName.set(dep.metadata.name, cname);
     warnings.push(...dep.warnings);
@@ -151,7 +158,10 @@ export async function assembleChart(files: ChartFile[], ctx: AssembleContext): P
 }
 
 function text(f: ChartFile, onError?: () => Error): string {
-  return decodeUtf8(f.data, onError ?? (() => new NotAChartError(`${f.name} is not valid UTF-8 text`)));
+  return decodeUtf8(
+    f.data,
+    onError ?? (() => new NotAChartError(`${shown(f.name)} is not valid UTF-8 text`, { hint: 'save the file as UTF-8' })),
+  );
 }
 
 /** Helm 4 reads every document of values.yaml into a map; Helm 3 the first. */
@@ -177,6 +187,6 @@ function checkJson(content: string, where: string): void {
   try {
     JSON.parse(content);
   } catch (err) {
-    throw new NotAChartError(`${where}: invalid JSON (${(err as Error).message})`, { hint: `fix ${where}` });
+    throw new NotAChartError(`${where}: invalid JSON (${oneLine((err as Error).message)})`, { hint: `fix ${where}` });
   }
 }

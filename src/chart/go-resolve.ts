@@ -23,8 +23,7 @@ export type Resolved =
   | { tag: 'bool'; value: boolean }
   | { tag: 'int'; value: GoInt }
   | { tag: 'float'; value: GoFloat }
-  | { tag: 'timestamp'; value: string }
-  | { tag: 'merge'; value: string };
+  | { tag: 'timestamp'; value: string };
 
 const WORDS = new Map<string, Resolved>();
 const put = (r: Resolved, words: string[]) => words.forEach((w) => WORDS.set(w, r));
@@ -34,7 +33,9 @@ put({ tag: 'null', value: null }, ['', '~', 'null', 'Null', 'NULL']);
 put({ tag: 'float', value: new GoFloat(NaN) }, ['.nan', '.NaN', '.NAN']);
 put({ tag: 'float', value: new GoFloat(Infinity) }, ['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF']);
 put({ tag: 'float', value: new GoFloat(-Infinity) }, ['-.inf', '-.Inf', '-.INF']);
-put({ tag: 'merge', value: '<<' }, ['<<']);
+// go-yaml's table also maps "<<" to !!merge, but '<' is not a character its
+// resolver looks words up for, so a plain "<<" resolves to a string (merge
+// keys are recognised by the decoder itself).
 
 const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const BASE60_FLOAT = /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/;
@@ -48,8 +49,10 @@ export function resolvePlain(s: string): Resolved {
   if (word) return word;
   const c = s.charAt(0);
   if (c === '.') {
-    // Go's ParseFloat on ".5" / ".5e3"; anything else stays a string.
-    return /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s) ? { tag: 'float', value: new GoFloat(Number(s)) } : { tag: 'str', value: s };
+    // Go's ParseFloat on ".5" / ".5e3"; anything else, or out of range
+    // (".5e400": ParseFloat fails), stays a string.
+    const f = /^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s) ? Number(s) : NaN;
+    return Number.isFinite(f) ? { tag: 'float', value: new GoFloat(f) } : { tag: 'str', value: s };
   }
   if (!/^[-+0-9]/.test(s)) return { tag: 'str', value: s };
   if (isGoTimestamp(s)) return { tag: 'timestamp', value: s };

@@ -7,9 +7,10 @@
  */
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { FileNotFoundError, NotAChartError } from '../errors.js';
+import { ChartprovError, FileNotFoundError, FileReadError, NotAChartError } from '../errors.js';
 import { type HelmIgnoreRules, parseHelmignore } from './helmignore.js';
 import { type ChartFile, type LoadedChart, assembleChart } from './assemble.js';
+import { shown } from './show.js';
 import { MAX_CHART_BYTES, MAX_FILE_BYTES } from './tar-read.js';
 
 export type { ChartFile, LoadedChart } from './assemble.js';
@@ -27,21 +28,26 @@ export interface LoadChartDirOptions {
 export async function loadChartDir(dir: string, opts: LoadChartDirOptions = {}): Promise<LoadedChart> {
   const top = resolve(dir);
   const info = await stat(top).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new FileNotFoundError(dir, 'chart folder');
-    throw new NotAChartError(`cannot read ${dir}: ${err.message}`, { cause: err });
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new FileNotFoundError(dir, 'chart folder', { cause: err });
+    throw new FileReadError(dir, 'chart folder', { cause: err });
   });
-  if (!info.isDirectory()) throw new NotAChartError(`${dir} is not a folder`, { hint: 'pass the folder that holds Chart.yaml' });
+  if (!info.isDirectory()) throw new NotAChartError(`${shown(dir)} is not a folder`, { hint: 'pass the folder that holds Chart.yaml' });
 
-  const ignoreText = await readFile(join(top, '.helmignore'), 'utf8').catch(() => undefined);
-  const rules = parseHelmignore(ignoreText ?? '', { source: `${dir}/.helmignore` });
+  // Helm skips a missing .helmignore but fails on one it cannot read.
+  const ignorePath = join(top, '.helmignore');
+  const ignoreText = await readFile(ignorePath, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw fsError(ignorePath, 'file', err);
+  });
+  const rules = parseHelmignore(ignoreText ?? '', { source: shown(`${dir}/.helmignore`) });
 
   const warnings: string[] = [];
   const walker = new Walker(rules, (m) => {
     warnings.push(m);
     opts.onWarning?.(m);
   });
-  await walker.walk(top, '', [await realpath(top)]);
-  const chart = await assembleChart(walker.files, { label: dir });
+  await walker.walk(top, '', [await fsCall(top, 'chart folder', () => realpath(top))]);
+  const chart = await assembleChart(walker.files, { label: shown(dir) });
   chart.warnings.push(...warnings);
   return chart;
 }
@@ -58,26 +64,27 @@ class Walker {
 
   /** `ancestors` holds the real paths of the folders above, to stop symlink loops. */
   async walk(abs: string, rel: string, ancestors: string[]): Promise<void> {
-    const names = (await readdir(abs)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const names = (await fsCall(abs, 'folder', () => readdir(abs))).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const name of names) {
       const childAbs = join(abs, name);
       const childRel = rel === '' ? name : `${rel}/${name}`;
-      let info = await lstat(childAbs);
+      let info = await fsCall(childAbs, 'file', () => lstat(childAbs));
       let real: string | undefined;
       if (info.isSymbolicLink()) {
         real = await realpath(childAbs).catch((err: NodeJS.ErrnoException) => {
-          throw new NotAChartError(`${childRel} is a symbolic link Helm cannot follow: ${err.code ?? err.message}`, {
+          throw new NotAChartError(`${shown(childRel)} is a symbolic link Helm cannot follow: ${err.code ?? err.message}`, {
             hint: 'fix or remove the link',
           });
         });
-        info = await stat(real);
-        this.warn(`found symbolic link in path: ${childRel} resolves to ${real}; contents of linked file included and used`);
+        const target = real;
+        info = await fsCall(target, 'file', () => stat(target));
+        this.warn(`found symbolic link in path: ${shown(childRel)} resolves to ${real}; contents of linked file included and used`);
       }
       if (info.isDirectory()) {
         if (this.rules.ignores(childRel, true)) continue;
-        const realDir = real ?? (await realpath(childAbs));
+        const realDir = real ?? (await fsCall(childAbs, 'folder', () => realpath(childAbs)));
         if (ancestors.includes(realDir)) {
-          throw new NotAChartError(`${childRel} is a symbolic link to a folder that contains it (a loop)`, {
+          throw new NotAChartError(`${shown(childRel)} is a symbolic link to a folder that contains it (a loop)`, {
             hint: 'remove the link or add it to .helmignore',
           });
         }
@@ -85,18 +92,44 @@ class Walker {
         continue;
       }
       if (this.rules.ignores(childRel, false)) continue;
-      if (!info.isFile()) throw new NotAChartError(`cannot load irregular file ${childRel}: it is not a regular file`);
+      if (!info.isFile())
+        throw new NotAChartError(`cannot load irregular file ${shown(childRel)}: it is not a regular file`, {
+          hint: 'remove it or add it to .helmignore',
+        });
       if (info.size > MAX_FILE_BYTES) {
-        throw new NotAChartError(`chart file ${childRel} is larger than the maximum file size ${MAX_FILE_BYTES}`);
+        throw new NotAChartError(`chart file ${shown(childRel)} is larger than the maximum file size ${MAX_FILE_BYTES}`, {
+          hint: 'Helm loads files up to 5 MiB; add it to .helmignore or make it smaller',
+        });
       }
       this.total += info.size;
       if (this.total > MAX_CHART_BYTES) {
-        throw new NotAChartError(`the chart's files add up to more than ${MAX_CHART_BYTES} bytes, more than Helm loads from an archive`);
+        throw new NotAChartError(`the chart's files add up to more than ${MAX_CHART_BYTES} bytes, more than Helm loads from an archive`, {
+          hint: 'add large files to .helmignore',
+        });
       }
-      const data = await readFile(childAbs);
+      const data = await fsCall(childAbs, 'file', () => readFile(childAbs));
       this.files.push({ name: childRel, data: stripBom(data) });
     }
   }
+}
+
+/**
+ * Runs one file-system call, turning its error into a coded one: a file that
+ * vanished mid-walk is FileNotFoundError, anything else (no permission, I/O
+ * error) FileReadError, so the CLI never prints a raw Node error.
+ */
+async function fsCall<T>(path: string, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw fsError(path, what, err);
+  }
+}
+
+function fsError(path: string, what: string, err: unknown): Error {
+  if (err instanceof ChartprovError) return err;
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileNotFoundError(path, what, { cause: err });
+  return new FileReadError(path, what, { cause: err });
 }
 
 function stripBom(data: Buffer): Buffer {

@@ -94,7 +94,7 @@ function decodeKind(kind: Kind, value: GoValue, where: Where, previous: unknown)
       if (value === null) return null;
       if (!(value instanceof Map)) throw shapeError(where, where.prefix, 'a mapping of strings', value);
       const out: Record<string, string> = { ...(previous as Record<string, string> | undefined) };
-      for (const [k, v] of value) out[k] = v === null ? '' : toGoString(v, { ...where, prefix: `${where.prefix}.${k}` });
+      for (const [k, v] of value) setOwn(out, k, v === null ? '' : toGoString(v, { ...where, prefix: `${where.prefix}.${k}` }));
       return out;
     }
     case 'maintainers':
@@ -139,8 +139,16 @@ function toJson(value: GoValue, where: Where): JsonValue {
   }
   if (Array.isArray(value)) return value.map((v) => toJson(v, where));
   const out: { [k: string]: JsonValue } = {};
-  for (const [k, v] of value) out[k] = toJson(v, where);
+  for (const [k, v] of value) setOwn(out, k, toJson(v, where));
   return out;
+}
+
+/**
+ * `obj[key] = value` for a key from the chart: assignment to "__proto__"
+ * would set the prototype and lose the entry, where Go keeps it as a map key.
+ */
+export function setOwn<T>(obj: { [key: string]: T }, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Keys in the order encoding/json sees them: json.Marshal sorts map keys bytewise. */
@@ -149,7 +157,8 @@ function sortedForJson(map: GoMap): [string, GoValue][] {
 }
 
 function matchField(key: string, fields: Record<string, Kind>): string | undefined {
-  if (key in fields) return key;
+  // Own keys only: `key in fields` would match "constructor" or "__proto__".
+  if (Object.hasOwn(fields, key)) return key;
   const lower = asciiLower(key);
   return Object.keys(fields).find((f) => asciiLower(f) === lower);
 }

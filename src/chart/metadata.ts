@@ -1,6 +1,6 @@
 /**
- * Chart.yaml: parse it into Helm's model, validate it as `helm package`
- * does, and write it back the way Helm writes it into an archive.
+ * Chart.yaml: parse it into Helm's model and validate it as `helm package`
+ * does (writing it back the way Helm does is metadata-encode.ts).
  *
  * Helm does not copy Chart.yaml into the archive: it re-marshals the loaded
  * metadata (sigs.k8s.io/yaml, keys sorted, empty fields dropped, strings
@@ -10,8 +10,8 @@
  */
 import { ChartYamlError } from '../errors.js';
 import { GoYamlError, decodeGoYaml } from './go-yaml-decode.js';
-import { GoYamlMarshalError, type JsonValue, marshalGoYaml } from './go-yaml-encode.js';
 import { METADATA_FIELDS, type RawMetadata, type RawStruct, applyStruct } from './metadata-decode.js';
+import { checkMarshallable, metadataToJson, sanitizeString } from './metadata-encode.js';
 import type { ChartDependency, ChartMaintainer, ChartMetadata } from './metadata-types.js';
 
 export interface ParseChartYamlOptions {
@@ -63,7 +63,7 @@ export function decodeChartYaml(text: string, source = 'Chart.yaml', onto: RawMe
  */
 export function validateRawMetadata(raw: RawMetadata, source = 'Chart.yaml'): ChartMetadata {
   const err = (field: string, message: string) => new ChartYamlError(field, `${source}: ${message}`);
-  const str = (field: string) => (typeof raw[field] === 'string' ? sanitize(raw[field] as string) : '');
+  const str = (field: string) => (typeof raw[field] === 'string' ? sanitizeString(raw[field] as string) : '');
   const apiVersion = typeof raw.apiVersion === 'string' && raw.apiVersion !== '' ? raw.apiVersion : 'v1';
   if (apiVersion !== 'v1' && apiVersion !== 'v2') {
     throw err('apiVersion', `"apiVersion" must be v1 or v2, got ${JSON.stringify(apiVersion)}`);
@@ -100,66 +100,13 @@ export function validateRawMetadata(raw: RawMetadata, source = 'Chart.yaml'): Ch
   put('kubeVersion', str('kubeVersion'));
   put('dependencies', dependencies(raw.dependencies, err));
   put('type', type);
-  checkMarshallable(md, source);
+  checkMarshallable(metadataToJson(md), source);
   return md;
-}
-
-/** Fails like Helm does when a value cannot be written back as YAML. */
-function checkMarshallable(md: ChartMetadata, source: string): void {
-  for (const [field, value] of Object.entries(metadataToJson(md))) {
-    try {
-      marshalGoYaml({ [field]: value });
-    } catch (e) {
-      if (!(e instanceof GoYamlMarshalError)) throw e;
-      throw new ChartYamlError(field, `${source}: "${field}" ${e.message}: ${JSON.stringify(e.value)}`);
-    }
-  }
 }
 
 /** Re-validates a metadata object (e.g. after a version override) into Helm's model. */
 export function normalizeMetadata(md: ChartMetadata, opts: ParseChartYamlOptions = {}): ChartMetadata {
   return validateRawMetadata(structuredClone(md) as unknown as RawMetadata, opts.source ?? 'Chart.yaml');
-}
-
-/** The metadata as sigs.k8s.io/yaml marshals it (`helm show chart`, the .prov metadata block). */
-export function marshalMetadata(md: ChartMetadata): string {
-  return marshalGoYaml(metadataToJson(md));
-}
-
-/** Chart.yaml as Helm writes it into an archive: v1 charts lose `dependencies`. */
-export function marshalChartYaml(md: ChartMetadata): string {
-  const { dependencies, ...rest } = md;
-  return marshalMetadata(md.apiVersion === 'v1' ? rest : { ...rest, ...(dependencies ? { dependencies } : {}) });
-}
-
-/** The JSON Go's encoding/json writes for Metadata (omitempty everywhere except dependency name/repository). */
-export function metadataToJson(md: ChartMetadata): { [key: string]: JsonValue } {
-  const out: { [key: string]: JsonValue } = {};
-  for (const [key, value] of Object.entries(md)) {
-    if (value === undefined || value === '' || value === false) continue;
-    if (Array.isArray(value) && value.length === 0) continue;
-    if (key === 'annotations' && Object.keys(value as object).length === 0) continue;
-    if (key === 'maintainers') out[key] = (value as ChartMaintainer[]).map((m) => omitEmpty({ ...m }));
-    else if (key === 'dependencies') out[key] = (value as ChartDependency[]).map(dependencyToJson);
-    else out[key] = value as JsonValue;
-  }
-  return out;
-}
-
-export function dependencyToJson(d: ChartDependency): { [key: string]: JsonValue } {
-  const out = omitEmpty({ ...d } as { [key: string]: JsonValue });
-  out.name = d.name ?? '';
-  out.repository = d.repository ?? '';
-  return out;
-}
-
-function omitEmpty(obj: { [key: string]: JsonValue | undefined }): { [key: string]: JsonValue } {
-  const out: { [key: string]: JsonValue } = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (v === undefined || v === null || v === '' || v === false || (Array.isArray(v) && v.length === 0)) continue;
-    out[k] = v;
-  }
-  return out;
 }
 
 const LOOSE_SEMVER = /^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(-([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?(\+([0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*))?$/;
@@ -182,22 +129,8 @@ export function isHelmVersion(v: string): boolean {
   return pre === undefined || pre.split('.').every((id) => !/^[0-9]+$/.test(id) || id.length === 1 || id[0] !== '0');
 }
 
-/** Go's sanitizeString: whitespace becomes a space, non-printable runes are dropped. */
-export function sanitize(s: string): string {
-  let out = '';
-  for (const c of s) {
-    if (GO_SPACE.test(c)) out += ' ';
-    else if (GO_PRINT.test(c)) out += c;
-  }
-  return out;
-}
-
-// unicode.IsSpace and unicode.IsPrint (categories L, M, N, P, S plus ASCII space).
-const GO_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u;
-const GO_PRINT = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
-
 function strings(value: unknown): string[] | undefined {
-  return Array.isArray(value) ? (value as string[]).map(sanitize) : undefined;
+  return Array.isArray(value) ? (value as string[]).map(sanitizeString) : undefined;
 }
 
 type Err = (field: string, message: string) => ChartYamlError;
@@ -208,7 +141,7 @@ function maintainers(value: unknown, err: Err): ChartMaintainer[] | undefined {
     if (m === null) throw err('maintainers', `"maintainers[${i}]" is empty; maintainers must not contain empty or null entries`);
     const out: ChartMaintainer = {};
     for (const key of ['name', 'email', 'url'] as const) {
-      const s = typeof m[key] === 'string' ? sanitize(m[key] as string) : '';
+      const s = typeof m[key] === 'string' ? sanitizeString(m[key] as string) : '';
       if (s !== '') out[key] = s;
     }
     return out;
@@ -223,7 +156,7 @@ function dependencies(value: unknown, err: Err): ChartDependency[] | undefined {
   return (value as (RawStruct | null)[]).map((d, i) => {
     if (d === null) throw err('dependencies', `"dependencies[${i}]" is empty; dependencies must not contain empty or null entries`);
     const s = (key: string) => (typeof d[key] === 'string' ? (d[key] as string) : '');
-    const name = sanitize(s('name'));
+    const name = sanitizeString(s('name'));
     // Helm itself lets a nameless dependency through here, then fails at
     // package time because no subchart matches "". Saying so now is clearer.
     if (name === '') throw err('dependencies', `"dependencies[${i}].name" is required`);
@@ -239,10 +172,10 @@ function dependencies(value: unknown, err: Err): ChartDependency[] | undefined {
     seen.add(key);
     const out: ChartDependency = { name };
     const opt = (k: 'version' | 'repository' | 'condition', v: string) => v !== '' && (out[k] = v);
-    opt('version', sanitize(s('version')));
-    opt('repository', sanitize(s('repository')));
-    opt('condition', sanitize(s('condition')));
-    if (Array.isArray(d.tags) && d.tags.length > 0) out.tags = (d.tags as string[]).map(sanitize);
+    opt('version', sanitizeString(s('version')));
+    opt('repository', sanitizeString(s('repository')));
+    opt('condition', sanitizeString(s('condition')));
+    if (Array.isArray(d.tags) && d.tags.length > 0) out.tags = (d.tags as string[]).map(sanitizeString);
     if (d.enabled === true) out.enabled = true;
     if (Array.isArray(d['import-values']) && d['import-values'].length > 0) out['import-values'] = d['import-values'] as unknown[];
     if (alias !== '') out.alias = alias;

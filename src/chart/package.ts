@@ -7,17 +7,18 @@
  * every run. Helm stamps file or current times instead, so its bytes differ
  * from run to run; only the loaded chart is comparable.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants, createGzip } from 'node:zlib';
 import { ChartYamlError, FileNotFoundError, FileWriteError, UsageError } from '../errors.js';
+import { tempPathFor, toWriteError } from '../fs/atomic-write.js';
 import type { LoadedChart } from './assemble.js';
+import { DigestStream } from './digest.js';
 import { loadChartDir } from './load.js';
-import { archivedMetadata, isHelmVersion, marshalChartYaml, normalizeMetadata, sanitize } from './metadata.js';
+import { archivedMetadata, isHelmVersion, normalizeMetadata } from './metadata.js';
+import { marshalChartYaml, sanitizeString } from './metadata-encode.js';
 import type { ChartMetadata } from './metadata-types.js';
 import { MAX_TAR_MTIME, tarEnd, tarEntryBlocks } from './tar-write.js';
 
@@ -62,39 +63,61 @@ export async function packageChart(opts: PackageChartOptions): Promise<PackageRe
   const fileName = `${metadata.name}-${metadata.version}.tgz`;
   const dest = resolve(opts.destination ?? process.cwd());
   const info = await stat(dest).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new FileNotFoundError(dest, 'destination folder');
-    throw new FileWriteError(dest, { cause: err });
+    if (err.code === 'ENOENT') throw new FileNotFoundError(dest, 'destination folder', { cause: err });
+    throw new FileWriteError(dest, {
+      hint: err.code === 'ENOTDIR' ? 'a part of the destination path is a file, not a folder' : undefined,
+      cause: err,
+    });
   });
   if (!info.isDirectory()) throw new FileWriteError(dest, { hint: 'the destination must be a folder' });
 
   const path = join(dest, fileName);
-  const tmp = join(dest, `.${fileName}.${randomBytes(6).toString('hex')}.tmp`);
-  const digest = new Digest();
+  const tmp = tempPathFor(path);
+  const digest = new DigestStream();
   try {
-    await pipeline(...archiveStages(chart, metadata, mtime), digest, createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+    // Streamed to a temp file, synced, then renamed: readers see the old
+    // archive or the complete new one, even after a crash.
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      await pipeline(...archiveStages(chart, metadata, mtime), digest, (source: AsyncIterable<Buffer>) => writeAll(fh, source));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw new FileWriteError(path, { cause: err });
+    await rm(tmp, { force: true });
+    throw toWriteError(path, err);
   }
   return { path, fileName, metadata: archived, warnings: chart.warnings, sha256: digest.hex(), size: digest.size };
+}
+
+/**
+ * Writes a stream to an open file. Not fh.createWriteStream: with autoClose
+ * off (needed to fsync before closing) it keeps a reference that makes
+ * fh.close() wait forever.
+ */
+async function writeAll(fh: FileHandle, source: AsyncIterable<Buffer>): Promise<void> {
+  for await (const chunk of source) {
+    for (let at = 0; at < chunk.length;) at += (await fh.write(chunk, at, chunk.length - at)).bytesWritten;
+  }
 }
 
 /** Same archive, in memory (for tests and for callers that upload directly). */
 export async function packageChartToBuffer(opts: Omit<PackageChartOptions, 'destination'>): Promise<PackagedChart & { data: Buffer }> {
   const { chart, metadata, archived, mtime } = await prepare(opts);
   const chunks: Buffer[] = [];
-  await pipeline(...archiveStages(chart, metadata, mtime), async (source: AsyncIterable<Buffer>) => {
+  const digest = new DigestStream();
+  await pipeline(...archiveStages(chart, metadata, mtime), digest, async (source: AsyncIterable<Buffer>) => {
     for await (const chunk of source) chunks.push(chunk);
   });
-  const data = Buffer.concat(chunks);
   return {
-    data,
+    data: Buffer.concat(chunks),
     fileName: `${metadata.name}-${metadata.version}.tgz`,
     metadata: archived,
     warnings: chart.warnings,
-    sha256: createHash('sha256').update(data).digest('hex'),
-    size: data.length,
+    sha256: digest.hex(),
+    size: digest.size,
   };
 }
 
@@ -141,7 +164,7 @@ async function prepare(opts: Omit<PackageChartOptions, 'destination'>): Promise<
   }
   if (opts.appVersion !== undefined && opts.appVersion !== '') {
     // Helm would silently rewrite these characters; refusing is clearer.
-    if (sanitize(opts.appVersion) !== opts.appVersion) {
+    if (sanitizeString(opts.appVersion) !== opts.appVersion) {
       throw new ChartYamlError(
         'appVersion',
         `appVersion override ${JSON.stringify(opts.appVersion)} holds control or whitespace characters other than spaces`,
@@ -201,18 +224,5 @@ class FixGzipHeader extends Transform {
     }
     this.seen += chunk.length;
     done(null, chunk);
-  }
-}
-
-class Digest extends Transform {
-  private hash = createHash('sha256');
-  size = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    done(null, chunk);
-  }
-  hex(): string {
-    return this.hash.digest('hex');
   }
 }

@@ -5,15 +5,20 @@
  * no duplicate paths. Memory is bounded: decompression stops as soon as the
  * tar stream passes `maxBytes` (so a gzip bomb fails fast), a file larger than
  * `maxFileBytes` is refused before its body is read, and only the entries the
- * caller asks for are buffered.
+ * caller asks for are buffered. The same pass hashes the raw input to its end
+ * (Helm's digest covers the whole file), past the end-of-archive marker but
+ * without decompressing what follows it.
  */
-import { createReadStream } from 'node:fs';
-import { posix } from 'node:path';
 import { open } from 'node:fs/promises';
+import { posix } from 'node:path';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Header, Pax } from 'tar';
-import { ChartArchiveError, FileNotFoundError, NotAChartError } from '../errors.js';
+import { Header } from 'tar/header';
+import { Pax } from 'tar/pax';
+import { ChartArchiveError, ChartprovError, FileNotFoundError, FileReadError, NotAChartError } from '../errors.js';
+import { DigestStream } from './digest.js';
+import { shown } from './show.js';
 
 /** Helm's limits (pkg/chart/loader/archive): 100 MiB in all, 5 MiB per file. */
 export const MAX_CHART_BYTES = 100 * 1024 * 1024;
@@ -44,13 +49,31 @@ const META_TYPES = new Set(['ExtendedHeader', 'GlobalExtendedHeader', 'NextFileH
 const MAX_META_BYTES = 1024 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
-export async function readTarGz(input: string | Uint8Array, opts: TarReadOptions): Promise<TarContents> {
-  const source = await openGzip(input, opts.label);
+export interface TarGzContents extends TarContents {
+  /** Hex sha256 of the whole input, including anything after the end marker. */
+  sha256: string;
+  /** Bytes of input read: the whole file. */
+  size: number;
+}
+
+/**
+ * Reads a .tgz from a path or bytes in one pass: the same bytes feed the
+ * digest and the tar reader, so the digest and the contents always agree even
+ * if the file changes while it is read.
+ */
+export async function readTarGz(input: string | Uint8Array, opts: TarReadOptions): Promise<TarGzContents> {
   const reader = new TarReader(opts, opts.maxFileBytes ?? MAX_FILE_BYTES);
   const maxBytes = opts.maxBytes ?? MAX_CHART_BYTES;
+  const raw = await openInput(input, opts.label, maxBytes);
+  const digest = new DigestStream({ maxBytes, tooLarge: (max) => reader.bad(`is larger than ${max} bytes (the limit)`) });
+  const gunzip = createGunzip();
+  raw.on('error', (err) => digest.destroy(typeof input === 'string' ? readError(input, err) : err));
+  // pipe() does not forward errors; the read loop below must see them.
+  digest.on('error', (err) => gunzip.destroy(err));
+  raw.pipe(digest).pipe(gunzip);
   let total = 0;
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       if (total === 0 && chunk[0] === 0x1f && chunk[1] === 0x8b) throw reader.bad('holds another gzip stream instead of a tar archive');
       total += chunk.length;
       if (total > maxBytes) throw reader.bad(`decompresses to more than ${maxBytes} bytes (the limit)`);
@@ -58,15 +81,25 @@ export async function readTarGz(input: string | Uint8Array, opts: TarReadOptions
       // follows (padding, or a bomb of zeros) is never decompressed.
       if (reader.push(chunk)) break;
     }
+    reader.finish();
+    if (reader.result.entries.length === 0) {
+      throw new NotAChartError(`${opts.label}: the archive holds no files`, {
+        hint: 'pass a .tgz made by chartprov package or helm package',
+      });
+    }
+    // Helm's digest covers the whole file, so hash what follows the end
+    // marker too (bounded by maxBytes) without decompressing it.
+    digest.unpipe(gunzip);
+    digest.resume();
+    await finished(digest);
   } catch (err) {
-    if (err instanceof ChartArchiveError || err instanceof NotAChartError) throw err;
+    raw.destroy();
+    digest.destroy();
+    gunzip.destroy();
+    if (err instanceof ChartprovError) throw err;
     throw reader.bad(`not a valid gzip stream (${(err as Error).message})`);
-  } finally {
-    source.destroy();
   }
-  reader.finish();
-  if (reader.result.entries.length === 0) throw new NotAChartError(`${opts.label}: the archive holds no files`);
-  return reader.result;
+  return { ...reader.result, sha256: digest.hex(), size: digest.size };
 }
 
 type Body = { remaining: number; pad: number; kind: 'skip' | 'keep' | 'meta'; type: string; rel: string; chunks: Buffer[] };
@@ -205,40 +238,50 @@ function checkEntry(
   return rel;
 }
 
-/** A decompressing stream over the input, after checking it starts like gzip. */
-async function openGzip(input: string | Uint8Array, label: string): Promise<Readable> {
-  let head: Buffer;
-  let raw: Readable;
-  if (typeof input === 'string') {
-    const fh = await open(input, 'r').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw new FileNotFoundError(input, 'chart archive');
-      if (err.code === 'EISDIR') throw new NotAChartError(`${input} is a folder, not a chart archive`);
-      throw new ChartArchiveError(`cannot read ${input}: ${err.message}`, { cause: err });
-    });
-    try {
-      head = Buffer.alloc(3);
-      const { bytesRead } = await fh.read(head, 0, 3, 0).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'EISDIR') throw new NotAChartError(`${input} is a folder, not a chart archive`);
-        throw err;
-      });
-      head = head.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-    raw = createReadStream(input);
-  } else {
-    head = Buffer.from(input.subarray(0, 3));
-    raw = Readable.from([Buffer.from(input.buffer, input.byteOffset, input.byteLength)]);
+/** The raw bytes of the input, after checking they start like gzip. */
+async function openInput(input: string | Uint8Array, label: string, maxBytes: number): Promise<Readable> {
+  if (typeof input !== 'string') {
+    checkGzipMagic(input.subarray(0, 3), label);
+    return Readable.from([Buffer.from(input.buffer, input.byteOffset, input.byteLength)]);
   }
+  const fh = await open(input, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'EISDIR' ? folderError(input) : readError(input, err);
+  });
+  try {
+    const info = await fh.stat();
+    if (info.isDirectory()) throw folderError(input);
+    if (info.isFile() && info.size > maxBytes) {
+      throw new ChartArchiveError(`${label}: is ${info.size} bytes, larger than the ${maxBytes}-byte limit`, {
+        hint: 'a chart archive is at most 100 MiB; check that this is the right file',
+      });
+    }
+    const head = Buffer.alloc(3);
+    const { bytesRead } = await fh.read(head, 0, 3, 0);
+    checkGzipMagic(head.subarray(0, bytesRead), label);
+  } catch (err) {
+    await fh.close();
+    throw err instanceof ChartprovError ? err : readError(input, err);
+  }
+  // The same open file: a rename over the path meanwhile cannot swap the bytes.
+  return fh.createReadStream({ start: 0 });
+}
+
+function checkGzipMagic(head: Uint8Array, label: string): void {
   if (head.length < 3 || head[0] !== 0x1f || head[1] !== 0x8b || head[2] !== 0x08) {
-    raw.destroy();
     throw new NotAChartError(`${label} is not a chart archive (not gzip-compressed)`, {
       hint: 'pass a .tgz made by chartprov package or helm package',
     });
   }
-  const gunzip = createGunzip();
-  raw.on('error', (err) => gunzip.destroy(err));
-  // Stopping early (end marker, limit) must release the file too.
-  gunzip.on('close', () => raw.destroy());
-  return raw.pipe(gunzip);
+}
+
+function folderError(path: string): NotAChartError {
+  return new NotAChartError(`${shown(path)} is a folder, not a chart archive`, {
+    hint: `${shown(path)} is a folder; package it first (chartprov package ${shown(path)})`,
+  });
+}
+
+/** A file-system error while reading the archive, as a coded error. */
+function readError(path: string, err: unknown): ChartprovError {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new FileNotFoundError(path, 'chart archive', { cause: err });
+  return new FileReadError(path, 'chart archive', { cause: err });
 }

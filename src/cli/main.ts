@@ -2,7 +2,7 @@
 // command module on demand, so `chartprov verify` never pays for keygen,
 // packaging or (later) the registry code.
 import { Command, Option } from 'commander';
-import { printError } from './output.js';
+import { exitQuietlyOnClosedPipe, printError } from './output.js';
 import type { OutputFormat } from './output.js';
 
 declare const __CHARTPROV_VERSION__: string;
@@ -12,6 +12,9 @@ const program = new Command('chartprov')
   .description('Package, sign and verify Helm charts and keep their provenance through OCI registries.')
   .version(VERSION, '-V, --version')
   .option('--debug', 'print stack traces and causes on errors')
+  // Program options only before the sub-command, so `package --version V`
+  // sets the chart version instead of printing ours.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({
     // Commander's own parse errors follow our error format and code.
@@ -125,14 +128,14 @@ keys
 
 program.commands.forEach(function inherit(cmd: Command): void {
   cmd.exitOverride().configureOutput(program.configureOutput());
+  if (cmd.commands.length === 0) cmd.option('--debug', 'print stack traces and causes on errors');
   cmd.commands.forEach(inherit);
 });
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
+exitQuietlyOnClosedPipe();
+program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as { code?: string; exitCode?: number };
   const benign = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
   // Commander has already printed the message through outputError.
   process.exitCode = benign ? 0 : e.code === 'commander.executeSubCommandAsync' ? (e.exitCode ?? 1) : 2;
-}
+});

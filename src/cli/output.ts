@@ -59,3 +59,11 @@ export function progress(label: string, total: number): { tick(done: number): vo
     },
   };
 }
+
+/** `chartprov … | head` closes our stdout early: stop quietly, as Unix tools do. */
+export function exitQuietlyOnClosedPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}

@@ -1,7 +1,7 @@
 // Where a passphrase comes from, in Helm's order of precedence plus CI:
 // --passphrase-file FILE (`-` = stdin), CHARTPROV_PASSPHRASE, a TTY prompt.
-import { readFile } from 'node:fs/promises';
-import { FileNotFoundError, PassphraseRequiredError } from '../errors.js';
+import { readSmallFile } from '../fs/read-file.js';
+import { PassphraseRequiredError } from '../errors.js';
 import type { PassphraseSource } from '../flows/signer.js';
 
 async function readStdin(): Promise<string> {
@@ -18,11 +18,7 @@ function firstLine(text: string): string {
 export async function passphraseFromOptions(opts: { passphraseFile?: string }): Promise<PassphraseSource | undefined> {
   if (opts.passphraseFile === '-') return firstLine(await readStdin());
   if (opts.passphraseFile) {
-    try {
-      return firstLine(await readFile(opts.passphraseFile, 'utf8'));
-    } catch (err) {
-      throw new FileNotFoundError(opts.passphraseFile, 'passphrase file', { cause: err });
-    }
+    return firstLine((await readSmallFile(opts.passphraseFile, { what: 'passphrase file', maxBytes: 64 * 1024 })).toString('utf8'));
   }
   if (process.env.CHARTPROV_PASSPHRASE !== undefined) return process.env.CHARTPROV_PASSPHRASE;
   if (process.stdin.isTTY) return () => promptHidden('Password: ');

@@ -63,7 +63,10 @@ export async function listKeys(opts: { keyrings?: string[]; secret?: boolean } =
   const paths = opts.keyrings?.length ? opts.keyrings : opts.secret ? defaultSecretKeyringPaths() : defaultKeyringPaths();
   if (paths.length === 0) throw new UsageError('no keyring given and none found in ~/.gnupg', { hint: 'pass --keyring FILE' });
   const keyring = await loadKeyring(paths);
-  const keys = opts.secret ? keyring.privateKeys : mergeByFingerprint(keyring);
+  const all = mergeByFingerprint(keyring);
+  // Secret keys held by gpg-agent count as secret keys here, as in `gpg -K`.
+  const agent = new Set(keyring.agentOnlyFingerprints.map((f) => f.toUpperCase()));
+  const keys = opts.secret ? all.filter((k) => k.isPrivate() || agent.has(k.getFingerprint().toUpperCase())) : all;
   return Promise.all(keys.map((k) => describeKey(k, keyring)));
 }
 

@@ -1,24 +1,23 @@
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { packageChart } from '../chart/index.js';
 import type { ChartMetadata } from '../chart/index.js';
 import { toWriteError, writeFileAtomic } from '../fs/atomic-write.js';
 import { buildProvenanceMessage } from '../provenance/index.js';
-import { resultOf } from './sign-chart.js';
 import type { SignChartResult } from './sign-chart.js';
-import { createSigner } from './signer.js';
-import type { SignerOptions } from './signer.js';
+import { createSigner, signAndCheck } from './signer.js';
+import type { Signer, SignerOptions } from './signer.js';
 
 export interface PackageOptions {
   chartDir: string;
-  /** Output folder; default the current folder. */
+  /** Output folder, created if missing (as `helm package -d`); default the current folder. */
   destination?: string;
   version?: string;
   appVersion?: string;
   /** Archive mtime; default SOURCE_DATE_EPOCH, else a fixed date (reproducible). */
   mtime?: Date;
-  /** Sign as well (`--sign`): writes `<chart>.tgz.prov` beside the archive. */
-  sign?: SignerOptions | false;
+  /** Sign as well (`--sign`): writes `<chart>.tgz.prov` beside the archive. Options, or a signer made with createSigner. */
+  sign?: SignerOptions | Signer | false;
 }
 
 export interface PackageResult {
@@ -27,39 +26,78 @@ export interface PackageResult {
   metadata: ChartMetadata;
   sha256: string;
   size: number;
+  warnings: string[];
   /** Present when signed. */
   provenance?: SignChartResult;
 }
 
 /**
  * `chartprov package [--sign]`. With signing, the key is resolved and
- * unlocked first, and the archive is removed again if the .prov cannot be
- * written: the user never gets a tgz without the prov they asked for.
+ * unlocked first; the archive and its .prov are made in a private folder and
+ * moved in together, so the user never gets a tgz without the prov asked for.
  */
 export async function packageChartFlow(opts: PackageOptions): Promise<PackageResult> {
-  const signer = opts.sign ? await createSigner(opts.sign) : undefined;
+  const signer = !opts.sign ? undefined : 'sign' in opts.sign ? opts.sign : await createSigner(opts.sign);
   const chartOpts = { chartDir: opts.chartDir, version: opts.version, appVersion: opts.appVersion, mtime: opts.mtime };
   const destination = resolve(opts.destination ?? '.');
-  // Like `helm package -d`, a missing destination folder is created.
   await mkdir(destination, { recursive: true }).catch((err) => {
     throw toWriteError(destination, err);
   });
   if (!signer) return packageChart({ ...chartOpts, destination });
 
-  // Package and sign inside a private folder next to the target, then move
-  // both in: an existing tgz/prov pair is never replaced by a half pair.
   const staging = await mkdtemp(join(destination, '.chartprov-')).catch((err) => {
     throw toWriteError(destination, err);
   });
   try {
     const packaged = await packageChart({ ...chartOpts, destination: staging });
-    const text = buildProvenanceMessage(packaged.metadata, basename(packaged.path), packaged.sha256);
-    await writeFileAtomic(`${packaged.path}.prov`, await signer.sign(text));
+    const message = buildProvenanceMessage(packaged.metadata, packaged.fileName, packaged.sha256);
+    const signed = await signAndCheck(signer, message, packaged.fileName, packaged.sha256);
+    await writeFileAtomic(`${packaged.path}.prov`, signed.prov);
     const path = join(destination, packaged.fileName);
-    await rename(packaged.path, path);
-    await rename(`${packaged.path}.prov`, `${path}.prov`);
-    return { ...packaged, path, provenance: resultOf(path, `${path}.prov`, packaged.metadata, packaged.sha256, signer) };
+    await movePairIn(staging, [
+      [packaged.path, path],
+      [`${packaged.path}.prov`, `${path}.prov`],
+    ]);
+    const { name, version } = packaged.metadata;
+    const provenance = {
+      chartPath: path,
+      provPath: `${path}.prov`,
+      name,
+      version,
+      sha256: packaged.sha256,
+      signer: signed.signer,
+      warnings: signer.warnings,
+    };
+    return { ...packaged, path, provenance };
   } finally {
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Moves files into place all or nothing: what they replace is set aside in
+ * `staging` first and put back if any move fails.
+ */
+async function movePairIn(staging: string, moves: Array<[from: string, to: string]>): Promise<void> {
+  const restored: Array<[backup: string, target: string]> = [];
+  const placed: string[] = [];
+  try {
+    for (const [i, [, to]] of moves.entries()) {
+      const backup = join(staging, `previous-${i}`);
+      try {
+        await rename(to, backup);
+        restored.push([backup, to]);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    for (const [from, to] of moves) {
+      await rename(from, to);
+      placed.push(to);
+    }
+  } catch (err) {
+    await Promise.all(placed.map((p) => rm(p, { force: true })));
+    for (const [backup, target] of restored) await rename(backup, target).catch(() => undefined);
+    throw toWriteError(moves[0]![1], err);
   }
 }

@@ -1,10 +1,10 @@
 import { basename } from 'node:path';
-import { readChartArchive, sha256File } from '../chart/index.js';
-import type { ChartMetadata } from '../chart/index.js';
+import { readChartArchive } from '../chart/index.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { buildProvenanceMessage } from '../provenance/index.js';
-import { createSigner } from './signer.js';
-import type { Signer, SignerIdentity, SignerOptions } from './signer.js';
+import type { SignerInfo } from '../provenance/index.js';
+import { createSigner, signAndCheck } from './signer.js';
+import type { Signer, SignerOptions } from './signer.js';
 
 export interface SignChartOptions extends SignerOptions {
   /** The chart archive (.tgz) to sign. */
@@ -21,29 +21,27 @@ export interface SignChartResult {
   name: string;
   version: string;
   sha256: string;
-  signer: SignerIdentity;
+  /** The signer, as `verify` reports it. */
+  signer: SignerInfo;
   warnings: string[];
 }
 
 /** Signs an existing chart archive into `<chart>.prov`, as `helm package --sign` would. */
 export async function signChart(opts: SignChartOptions): Promise<SignChartResult> {
   const signer = opts.signer ?? (await createSigner(opts));
-  const { metadata } = await readChartArchive(opts.chartPath);
-  const sha256 = await sha256File(opts.chartPath);
+  // One read: the metadata signed and the digest are of the same bytes.
+  const { metadata, sha256 } = await readChartArchive(opts.chartPath);
   const provPath = opts.provPath ?? `${opts.chartPath}.prov`;
-  const prov = await signer.sign(buildProvenanceMessage(metadata, basename(opts.chartPath), sha256));
-  await writeFileAtomic(provPath, prov);
-  return resultOf(opts.chartPath, provPath, metadata, sha256, signer);
-}
-
-export function resultOf(chartPath: string, provPath: string, metadata: ChartMetadata, sha256: string, signer: Signer): SignChartResult {
+  const fileName = basename(opts.chartPath);
+  const signed = await signAndCheck(signer, buildProvenanceMessage(metadata, fileName, sha256), fileName, sha256);
+  await writeFileAtomic(provPath, signed.prov);
   return {
-    chartPath,
+    chartPath: opts.chartPath,
     provPath,
     name: metadata.name,
     version: metadata.version,
     sha256,
-    signer: signer.identity,
+    signer: signed.signer,
     warnings: signer.warnings,
   };
 }

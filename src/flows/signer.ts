@@ -1,16 +1,18 @@
 // Turns the user's signing options into one "signer": a function that
-// clearsigns a provenance text, plus who it signs as. The key is resolved and
-// unlocked before any file is written, so a wrong passphrase costs nothing.
+// clearsigns a provenance text, plus the public key to check the result with.
+// The key is resolved and unlocked before any file is written, so a wrong
+// passphrase or an expired key costs nothing.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readPrivateKey } from 'openpgp';
-import type { PrivateKey } from 'openpgp';
-import { KeyringError, UsageError } from '../errors.js';
-import { isKeyEncrypted, loadKeyring, selectSigningKey, unlockKey } from '../keys/index.js';
+import { readKeys } from 'openpgp';
+import type { PublicKey } from 'openpgp';
+import { GpgError, UsageError } from '../errors.js';
+import { isHelm3Compatible, isKeyEncrypted, loadKeyring, readSigningKeyFromText, selectSigningKey, unlockKey } from '../keys/index.js';
 import type { Keyring } from '../keys/index.js';
-import { signProvenanceText } from '../provenance/index.js';
-import { findGpgSecretKey, gpgClearsign } from './gpg-signer.js';
+import { parseProvenance, signProvenanceText, verifyProvenance } from '../provenance/index.js';
+import type { SignerInfo } from '../provenance/index.js';
+import { exportGpgPublicKey, findGpgSecretKey, gpgClearsign } from './gpg-signer.js';
 
 /** A passphrase, or a function asked for it only when the key is encrypted. */
 export type PassphraseSource = string | (() => Promise<string | undefined>);
@@ -34,15 +36,14 @@ export interface SignerIdentity {
   userId: string;
   /** Primary key fingerprint, uppercase hex. */
   fingerprint: string;
-  /** The (sub)key that makes the signature, when known before signing. */
-  signingKeyId?: string;
-  algorithm?: string;
 }
 
 export interface Signer {
   identity: SignerIdentity;
   /** Clearsigns the provenance message; returns the whole .prov text. */
   sign(text: string): Promise<string>;
+  /** The signer's public key(s), to check each signature before it is written. */
+  publicKeys(): Promise<PublicKey[]>;
   /** Warnings to show the user (e.g. Helm 3 cannot read this key type). */
   warnings: string[];
 }
@@ -55,36 +56,34 @@ export function defaultSecretKeyringPaths(env: NodeJS.ProcessEnv = process.env):
   return existsSync(home) ? [home] : [];
 }
 
+const HELM3_WARNING = (fpr: string, algo: string) =>
+  `key ${fpr} is ${algo}: Helm 4 verifies its signatures, Helm 3 cannot read this key type`;
+
 async function resolvePassphrase(source: PassphraseSource | undefined): Promise<string | undefined> {
-  if (typeof source === 'function') return source();
-  return source;
+  return typeof source === 'function' ? source() : source;
+}
+
+async function createGpgSigner(opts: SignerOptions): Promise<Signer> {
+  const gpgOpts = { keyName: opts.keyName, homedir: opts.gpgHome };
+  const key = await findGpgSecretKey(gpgOpts);
+  const passphrase = typeof opts.passphrase === 'string' ? opts.passphrase : undefined;
+  const EDDSA = 22;
+  return {
+    identity: { userId: key.userId, fingerprint: key.fingerprint },
+    warnings: key.algorithms.includes(EDDSA) ? [HELM3_WARNING(key.fingerprint, 'EdDSA')] : [],
+    sign: (text) => gpgClearsign(text, { ...gpgOpts, fingerprint: key.fingerprint, passphrase }),
+    publicKeys: async () => readKeys({ binaryKeys: await exportGpgPublicKey(gpgOpts, key.fingerprint) }),
+  };
 }
 
 export async function createSigner(opts: SignerOptions = {}): Promise<Signer> {
   const env = opts.env ?? process.env;
-  if (opts.signWith === 'gpg') {
-    const identity = await findGpgSecretKey({ keyName: opts.keyName, homedir: opts.gpgHome });
-    const passphrase = typeof opts.passphrase === 'string' ? opts.passphrase : undefined;
-    return {
-      identity,
-      warnings: [],
-      sign: (text) => gpgClearsign(text, { ...identity, homedir: opts.gpgHome, passphrase }),
-    };
-  }
+  if (opts.signWith === 'gpg') return createGpgSigner(opts);
 
   let keyring: Keyring;
   const armored = opts.armoredKey ?? (opts.keyrings?.length ? undefined : env.CHARTPROV_SIGNING_KEY);
   if (armored) {
-    let key: PrivateKey;
-    try {
-      key = await readPrivateKey({ armoredKey: armored });
-    } catch (err) {
-      throw new KeyringError('CHARTPROV_SIGNING_KEY is not an armored OpenPGP secret key', {
-        hint: 'export it with: chartprov keys export --secret --armor NAME',
-        cause: err,
-      });
-    }
-    keyring = { publicKeys: [key.toPublic()], privateKeys: [key], sources: ['CHARTPROV_SIGNING_KEY'], agentOnlyFingerprints: [] };
+    keyring = await readSigningKeyFromText(armored, 'CHARTPROV_SIGNING_KEY');
   } else {
     const paths = opts.keyrings?.length ? opts.keyrings : defaultSecretKeyringPaths(env);
     if (paths.length === 0) {
@@ -97,18 +96,34 @@ export async function createSigner(opts: SignerOptions = {}): Promise<Signer> {
 
   const selected = await selectSigningKey(keyring, opts.keyName);
   const unlocked = isKeyEncrypted(selected.key) ? await unlockKey(selected.key, await resolvePassphrase(opts.passphrase)) : selected.key;
-  const warnings: string[] = [];
-  if (!/^rsa|^dsa/i.test(selected.algorithm)) {
-    warnings.push(`key ${selected.fingerprint} is ${selected.algorithm}: Helm 4 verifies it, Helm 3 cannot read this key type`);
-  }
+  const warnings = isHelm3Compatible(selected.key) ? [] : [HELM3_WARNING(selected.fingerprint, selected.algorithm)];
   return {
-    identity: {
-      userId: selected.userId,
-      fingerprint: selected.fingerprint,
-      signingKeyId: selected.signingKeyId,
-      algorithm: selected.algorithm,
-    },
+    identity: { userId: selected.userId, fingerprint: selected.fingerprint },
     warnings,
-    sign: (text) => signProvenanceText(text, unlocked),
+    sign: (text) => signProvenanceText(text, unlocked, { signingKeyId: selected.signingKeyId }),
+    publicKeys: async () => [selected.key.toPublic()],
   };
+}
+
+/**
+ * Signs a provenance message and checks the result before anyone writes it:
+ * the signature verifies with the signer's public key and the signed text is
+ * exactly the message (a gpg we do not control could add or alter lines).
+ * Returns the .prov and the signer as `verify` would report it.
+ */
+export async function signAndCheck(
+  signer: Signer,
+  message: string,
+  fileName: string,
+  sha256: string,
+): Promise<{ prov: string; signer: SignerInfo }> {
+  const prov = await signer.sign(message);
+  const parsed = parseProvenance(prov);
+  if (parsed.signedText.replace(/\n+$/, '') !== message.replace(/\n+$/, '')) {
+    throw new GpgError('the signer changed the text it was asked to sign', {
+      hint: 'check the gpg configuration (e.g. a comment or charset option)',
+    });
+  }
+  const checked = await verifyProvenance({ provenance: parsed, fileName, sha256, keys: await signer.publicKeys() });
+  return { prov, signer: checked.signer };
 }

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { PublicKey } from 'openpgp';
-import { readChartArchive, sha256File } from '../chart/index.js';
-import { ChartprovError, ProvenanceMissingError, UsageError } from '../errors.js';
+import { readChartArchive } from '../chart/index.js';
+import { ChartprovError, ProvenanceInvalidError, ProvenanceMissingError, UsageError } from '../errors.js';
+import { readSmallFile } from '../fs/read-file.js';
 import { defaultKeyringPaths, loadKeyring } from '../keys/index.js';
-import { verifyProvenance } from '../provenance/index.js';
+import { DEFAULT_MAX_PROV_BYTES, verifyProvenance } from '../provenance/index.js';
 import type { SignerInfo } from '../provenance/index.js';
 
 export interface VerifyChartsOptions {
@@ -67,15 +67,23 @@ export async function loadVerificationKeys(keyrings: string[] | undefined): Prom
 type Verified = Extract<ChartVerification, { ok: true }>;
 
 async function checkOne(chart: string, provPath: string, keys: PublicKey[], now: Date | undefined): Promise<Verified> {
-  const [archive, sha256] = await Promise.all([readChartArchive(chart), sha256File(chart)]);
-  const provenance = await readFile(provPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') {
-      throw new ProvenanceMissingError(`no provenance file for ${basename(chart)}: ${provPath} does not exist`, {
-        hint: 'sign the chart (chartprov sign) or point to the .prov with --prov',
-      });
-    }
-    throw err;
-  });
+  // One read: the name/version checked and the digest are of the same bytes.
+  const archive = await readChartArchive(chart);
+  const { sha256 } = archive;
+  const provenance = (
+    await readSmallFile(provPath, {
+      what: 'provenance file',
+      maxBytes: DEFAULT_MAX_PROV_BYTES,
+      tooLarge: (size) =>
+        new ProvenanceInvalidError(`${provPath} is ${size} bytes, larger than any provenance file (${DEFAULT_MAX_PROV_BYTES})`, {
+          hint: 'point --prov at the .prov made for this chart',
+        }),
+      missing: () =>
+        new ProvenanceMissingError(`no provenance file for ${basename(chart)}: ${provPath} does not exist`, {
+          hint: 'sign the chart (chartprov sign) or point to the .prov with --prov',
+        }),
+    })
+  ).toString('utf8');
   const result = await verifyProvenance({
     provenance,
     fileName: basename(chart),
@@ -99,8 +107,10 @@ async function verifyOne(chart: string, provPath: string, keys: PublicKey[], now
   try {
     return await checkOne(chart, provPath, keys, now);
   } catch (err) {
-    if (!(err instanceof ChartprovError)) throw err;
-    return { ok: false, chart, provenance: provPath, error: err.toJSON() };
+    // One chart's failure never aborts the batch; an unexpected error is reported as INTERNAL for that chart.
+    const coded =
+      err instanceof ChartprovError ? err.toJSON() : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+    return { ok: false, chart, provenance: provPath, error: coded };
   }
 }
 

@@ -34,7 +34,7 @@ export function toWriteError(target: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') {
     return new FileNotFoundError(dirname(target), 'destination folder', {
-      hint: 'create the folder first or pick another with -d',
+      hint: 'create the folder first or choose another path',
       cause: err,
     });
   }

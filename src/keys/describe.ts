@@ -4,6 +4,7 @@
 // self-signature so expired keys can still be described.
 import type { AlgorithmInfo, Key, SignaturePacket, Subkey } from 'openpgp';
 import type { Keyring } from './keyring.js';
+import { keyExpiry, subkeyExpiry } from './usable.js';
 
 export interface KeyInfo {
   fingerprint: string;
@@ -77,8 +78,8 @@ export function formatUserId(parts: { name?: string; email?: string; comment?: s
 
 export async function describeKey(key: Key, keyring?: Keyring, now: Date = new Date()): Promise<KeyInfo> {
   const fingerprint = key.getFingerprint().toUpperCase();
-  const expiry = await key.getExpirationTime().catch(() => null);
-  const expires = expiry instanceof Date ? expiry.toISOString() : null;
+  const expiry = await keyExpiry(key);
+  const expires = expiry ? expiry.toISOString() : null;
   const primaryFlags = keyFlags(await primarySelfSignature(key, now));
   const info = key.getAlgorithmInfo();
   return {
@@ -88,12 +89,12 @@ export async function describeKey(key: Key, keyring?: Keyring, now: Date = new D
     algorithm: algorithmName(info),
     created: key.getCreationTime().toISOString(),
     expires,
-    expired: expiry instanceof Date && expiry.getTime() <= now.getTime(),
+    expired: expiry !== null && expiry.getTime() <= now.getTime(),
     revoked: await key.isRevoked(undefined, undefined, now).catch(() => false),
     capabilities: capabilities(primaryFlags ?? defaultFlags(info, true)),
     subkeys: await Promise.all(key.subkeys.map((s) => describeSubkey(s, now))),
     secret: secretState(key, fingerprint, keyring),
-    helm3Compatible: [info, ...key.subkeys.map((s) => s.getAlgorithmInfo())].every(helm3Supports),
+    helm3Compatible: isHelm3Compatible(key),
   };
 }
 
@@ -101,13 +102,13 @@ async function describeSubkey(subkey: Subkey, now: Date): Promise<KeyInfo['subke
   const info = subkey.getAlgorithmInfo();
   const binding = latest(subkey.bindingSignatures);
   const caps = capabilities(keyFlags(binding) ?? defaultFlags(info, false));
-  const expiry = await subkey.getExpirationTime(now).catch(() => null);
+  const expiry = await subkeyExpiry(subkey, now);
   return {
     keyId: subkey.getKeyID().toHex().toUpperCase(),
     fingerprint: subkey.getFingerprint().toUpperCase(),
     algorithm: algorithmName(info),
     capabilities: { sign: caps.sign, encrypt: caps.encrypt },
-    expires: expiry instanceof Date ? expiry.toISOString() : null,
+    expires: expiry ? expiry.toISOString() : null,
   };
 }
 
@@ -120,13 +121,32 @@ async function primarySelfSignature(key: Key, now: Date): Promise<SignaturePacke
   }
 }
 
+/** The user id of the key's primary user, or its first user id when no user validates (an expired key still has a name). */
+export async function primaryUserId(key: Key, now: Date = new Date()): Promise<string> {
+  return (await validPrimaryUserId(key, now)) ?? key.getUserIDs()[0] ?? '';
+}
+
+/**
+ * Whether Helm 3 can load the key at all: golang.org/x/crypto/openpgp fails
+ * on the whole key ("unsupported feature: public key type: 22") when any
+ * part of it, subkeys included, uses an algorithm it does not know.
+ */
+export function isHelm3Compatible(key: Key): boolean {
+  return [key.getAlgorithmInfo(), ...key.subkeys.map((s) => s.getAlgorithmInfo())].every(helm3Supports);
+}
+
+async function validPrimaryUserId(key: Key, now: Date): Promise<string | undefined> {
+  try {
+    return (await key.getPrimaryUser(now)).user.userID?.userID || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Primary user id first, the others in keyring order. */
 async function orderedUserIds(key: Key, now: Date): Promise<string[]> {
   const all = key.getUserIDs();
-  const primary = await key
-    .getPrimaryUser(now)
-    .then((p) => p.user.userID?.userID)
-    .catch(() => undefined);
+  const primary = await validPrimaryUserId(key, now);
   return primary && all.includes(primary) ? [primary, ...all.filter((u) => u !== primary)] : all;
 }
 

@@ -140,6 +140,40 @@ export async function parseKeyringData(data: Uint8Array, label: string): Promise
   return { keys, warnings: failures.map((f) => `${label}: skipped ${f}`) };
 }
 
+const SECRET_EXPORT_HINT =
+  'export the secret key with: gpg --export-secret-keys --armor FINGERPRINT (or chartprov keys export --secret --armor NAME)';
+
+/**
+ * A keyring holding the secret key(s) of one export given as text or bytes,
+ * armored or binary: how CI hands over a signing key (CHARTPROV_SIGNING_KEY)
+ * without a keyring file. Usually one key; when the export holds several,
+ * `--key` chooses among them as in any keyring. `label` names the source in
+ * messages (e.g. the variable's name; never the key material).
+ */
+export async function readSigningKeyFromText(data: string | Uint8Array, label: string): Promise<Keyring> {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  let parsed: Parsed;
+  try {
+    parsed = await parseKeyringData(bytes, label);
+  } catch (err) {
+    const why = messageOf(err).replace(`cannot read keyring ${label}: `, '');
+    throw new KeyringError(`${label} is not an OpenPGP secret key: ${why}`, { hint: SECRET_EXPORT_HINT, cause: err });
+  }
+  const privateKeys = parsed.keys.filter((k): k is PrivateKey => k.isPrivate());
+  if (privateKeys.length === 0) {
+    const what = parsed.keys.length === 0 ? 'holds no key' : 'holds only public keys, no secret key';
+    throw new KeyringError(`${label} ${what}`, { hint: SECRET_EXPORT_HINT });
+  }
+  const keyring: Keyring = {
+    publicKeys: privateKeys.map((k) => k.toPublic()),
+    privateKeys,
+    sources: [label],
+    agentOnlyFingerprints: [],
+  };
+  if (parsed.warnings.length > 0) keyring.warnings = parsed.warnings;
+  return keyring;
+}
+
 async function keyblocksOf(data: Uint8Array): Promise<Uint8Array[]> {
   if (data.length === 0) return []; // gpg creates empty keyrings; an empty keyring is not an error
   if (isKeybox(data)) return keyblocksFromKeybox(data).flatMap(splitKeyblocks);

@@ -3,22 +3,21 @@
 // passphrase; unlockKey is a separate step so the CLI can prompt only once it
 // knows which key it is prompting for.
 import { decryptKey } from 'openpgp';
-import type { Key, KeyID, PrivateKey, Subkey } from 'openpgp';
+import type { KeyID, PrivateKey, Subkey } from 'openpgp';
 import {
   KeyAmbiguousError,
   KeyCannotSignError,
-  KeyExpiredError,
   KeyNotFoundError,
-  KeyRevokedError,
   KeyringError,
   PassphraseRequiredError,
   PassphraseWrongError,
+  isChartprovError,
 } from '../errors.js';
-import type { ChartprovError } from '../errors.js';
-import { algorithmName } from './describe.js';
+import { algorithmName, primaryUserId } from './describe.js';
 import type { Keyring } from './keyring.js';
 import { keyLabel, matchKeys } from './match.js';
 import type { KeyMatch } from './match.js';
+import { assertKeyUsable } from './usable.js';
 
 export interface SigningKey {
   key: PrivateKey;
@@ -35,11 +34,12 @@ const AGENT_HINT = 'its secret key is held by gpg-agent: sign with --sign-with g
 const LIST_LIMIT = 8;
 
 /**
- * Helm's `--key NAME` rules over the keyring's private keys (exact user id,
- * else substring; we also take a key id or fingerprint). With no NAME the
- * keyring must hold exactly one usable private key. Where several keys match
- * but only one is usable (not expired, not revoked), that one is taken, as
- * gpg does.
+ * Helm's `--key NAME` rules over the keyring's private keys: an exact user id
+ * wins, else a substring; we also take a key id or fingerprint. More than one
+ * candidate is KEY_AMBIGUOUS, even when all but one are expired or revoked:
+ * which key signs must not change silently when a key expires or a new one
+ * is added, so the user names it (the error lists the candidates and their
+ * state). With no NAME the keyring must hold exactly one private key.
  */
 export async function selectSigningKey(keyring: Keyring, name: string | undefined, opts: { now?: Date } = {}): Promise<SigningKey> {
   const now = opts.now ?? new Date();
@@ -52,17 +52,11 @@ export async function selectSigningKey(keyring: Keyring, name: string | undefine
     candidates = matchKeys(keyring.privateKeys, wanted);
     if (candidates.length === 0) throw notFound(keyring, wanted);
   }
-  if (candidates.length > 1) {
-    const usable: Array<KeyMatch<PrivateKey>> = [];
-    for (const c of candidates) if (!(await unusable(c.key, now))) usable.push(c);
-    if (usable.length !== 1) throw ambiguous(wanted, usable.length > 1 ? usable : candidates);
-    candidates = usable;
-  }
+  if (candidates.length > 1) throw await ambiguous(wanted, candidates, now);
   const chosen = candidates[0]!;
-  const problem = await unusable(chosen.key, now, chosen.userId);
-  if (problem) throw problem;
+  await assertKeyUsable(chosen.key, { purpose: 'sign', now, userId: chosen.userId });
 
-  const signer = await signingPart(chosen, now);
+  const signer = await signingPartOf(chosen.key, { now, keyId: chosen.subkeyId, userId: chosen.userId });
   return {
     key: chosen.key,
     signingKeyId: signer.getKeyID().toHex().toUpperCase(),
@@ -99,32 +93,28 @@ export async function unlockKey(key: PrivateKey, passphrase: string | undefined)
   }
 }
 
-/** Why the key cannot sign at `now`, or undefined when it can. */
-async function unusable(key: PrivateKey, now: Date, userId?: string): Promise<ChartprovError | undefined> {
-  const label = keyLabel(key, userId);
-  if (await key.isRevoked(undefined, undefined, now).catch(() => false)) {
-    return new KeyRevokedError(`key ${label} is revoked`, { hint: 'choose another key with --key' });
-  }
-  const expiry = await key.getExpirationTime().catch(() => null);
-  if (expiry instanceof Date && expiry.getTime() <= now.getTime()) {
-    return new KeyExpiredError(`key ${label} expired on ${expiry.toISOString()}`, {
-      hint: `extend it (gpg --quick-set-expire ${key.getFingerprint().toUpperCase()} 1y) and export it again, or choose another key`,
-    });
-  }
-  return undefined;
+export interface SigningPartOptions {
+  /** Validity is judged at this time; default now. */
+  now?: Date;
+  /** Key id (16 hex, any case, optional 0x) of the (sub)key to use when it can sign. */
+  keyId?: string;
+  /** The user id to name the key by in errors. */
+  userId?: string;
 }
 
 /**
- * The (sub)key that signs. Helm signs with the primary key only, so we keep
- * the primary when it can sign; a certify-only primary hands over to its
- * signing subkey (openpgp's getSigningKey picks the newest valid one).
- * A gnu-dummy stub (secret on a smartcard or in the agent) cannot sign here.
+ * The (sub)key that signs: the one `keyId` names if it can sign, else the
+ * primary when it can sign (Helm signs with the primary key only), else the
+ * newest valid signing subkey (a certify-only primary, helm #10633). A
+ * gnu-dummy stub (secret on a smartcard or in gpg-agent) cannot sign here.
+ * Selection and signing both use this, so the key reported is the key used.
  */
-async function signingPart(match: KeyMatch<PrivateKey>, now: Date): Promise<PrivateKey | Subkey> {
-  const { key } = match;
+export async function signingPartOf(key: PrivateKey, opts: SigningPartOptions = {}): Promise<PrivateKey | Subkey> {
+  const now = opts.now ?? new Date();
   const preferred: Array<KeyID | undefined> = [key.getKeyID(), undefined];
-  if (match.subkeyId) {
-    const named = key.subkeys.find((s) => s.getKeyID().toHex().toUpperCase() === match.subkeyId);
+  if (opts.keyId) {
+    const wanted = opts.keyId.replace(/^0x/i, '').toUpperCase();
+    const named = key.getKeys().find((k) => k.getKeyID().toHex().toUpperCase() === wanted);
     if (named) preferred.unshift(named.getKeyID());
   }
   let lastError: unknown;
@@ -141,7 +131,7 @@ async function signingPart(match: KeyMatch<PrivateKey>, now: Date): Promise<Priv
       lastError = err;
     }
   }
-  const label = keyLabel(key, match.userId);
+  const label = keyLabel(key, opts.userId);
   if (stub) {
     throw new KeyNotFoundError(`key ${label} has only a stub of its secret signing key (smartcard or gpg-agent)`, {
       hint: 'sign with --sign-with gpg',
@@ -152,16 +142,6 @@ async function signingPart(match: KeyMatch<PrivateKey>, now: Date): Promise<Priv
     hint: 'add a signing subkey (gpg --quick-add-key FPR ed25519 sign) or choose another key',
     cause: lastError,
   });
-}
-
-async function primaryUserId(key: Key, now: Date): Promise<string> {
-  try {
-    const { user } = await key.getPrimaryUser(now);
-    if (user.userID) return user.userID.userID;
-  } catch {
-    // Expired or oddly certified keys have no verifiable primary user; fall through.
-  }
-  return key.getUserIDs()[0] ?? '';
 }
 
 function noSecretKeys(keyring: Keyring): KeyNotFoundError {
@@ -194,14 +174,24 @@ function notFound(keyring: Keyring, name: string): KeyNotFoundError {
   });
 }
 
-function ambiguous(name: string | undefined, matches: Array<KeyMatch<PrivateKey>>): KeyAmbiguousError {
-  const list = matches
-    .slice(0, LIST_LIMIT)
-    .map((m) => keyLabel(m.key, m.userId))
-    .join('; ');
+async function ambiguous(name: string | undefined, matches: Array<KeyMatch<PrivateKey>>, now: Date): Promise<KeyAmbiguousError> {
+  const shown = matches.slice(0, LIST_LIMIT);
+  const states = await Promise.all(shown.map((m) => stateNote(m.key, now)));
+  const list = shown.map((m, i) => `${keyLabel(m.key, m.userId)}${states[i]}`).join('; ');
   const more = matches.length > LIST_LIMIT ? `; and ${matches.length - LIST_LIMIT} more` : '';
   const what = name === undefined ? `the keyring holds ${matches.length} secret keys` : `"${name}" matches ${matches.length} keys`;
   return new KeyAmbiguousError(`${what}: ${list}${more}`, {
     hint: 'choose one with --key and its full user id or fingerprint',
   });
+}
+
+/** " [expired]" or " [revoked]" after a candidate that could not sign anyway, so the user sees which one to name. */
+async function stateNote(key: PrivateKey, now: Date): Promise<string> {
+  try {
+    await assertKeyUsable(key, { purpose: 'sign', now });
+    return '';
+  } catch (err) {
+    if (!isChartprovError(err)) throw err;
+    return err.code === 'KEY_REVOKED' ? ' [revoked]' : ' [expired]';
+  }
 }

@@ -11,9 +11,10 @@
  *   files:
  *     demo-0.1.0.tgz: sha256:<hex>
  */
+import { GoYamlMarshalError, marshalGoYaml } from '../chart/go-yaml-encode.js';
+import { marshalMetadata } from '../chart/metadata-encode.js';
 import type { ChartMetadata } from '../chart/metadata-types.js';
 import { ProvenanceInvalidError } from '../errors.js';
-import { marshalChartMetadata, marshalGoYaml } from './go-yaml.js';
 
 /** Separates the metadata document from the sums document (Helm splits on it). */
 export const DOCUMENT_SEPARATOR = '\n...\n';
@@ -28,7 +29,15 @@ export function normalizeSha256(digest: string): string | undefined {
 
 /** The sums document Helm appends: `files:` mapping the archive basename to its digest. */
 export function marshalFileSums(fileName: string, sha256Hex: string): string {
-  return marshalGoYaml(new Map([['files', new Map([[fileName, `sha256:${sha256Hex}`]])]]));
+  try {
+    return marshalGoYaml({ files: { [fileName]: `sha256:${sha256Hex}` } });
+  } catch (e) {
+    if (!(e instanceof GoYamlMarshalError)) throw e;
+    throw new ProvenanceInvalidError(`the archive name ${JSON.stringify(fileName)} ${e.message}`, {
+      hint: 'rename the archive',
+      cause: e,
+    });
+  }
 }
 
 /**
@@ -47,5 +56,5 @@ export function buildProvenanceMessage(metadata: ChartMetadata, fileName: string
       hint: "pass the 64 hex digits of the archive's sha256",
     });
   }
-  return marshalChartMetadata(metadata) + DOCUMENT_SEPARATOR + marshalFileSums(fileName, hex);
+  return marshalMetadata(metadata) + DOCUMENT_SEPARATOR + marshalFileSums(fileName, hex);
 }

@@ -5,11 +5,13 @@
  * .prov its own verify rejects, helm #10633). Expired, revoked and unusable
  * keys are refused up front with errors that say which.
  */
-import { createCleartextMessage, enums, sign, type PrivateKey } from 'openpgp';
+import { createCleartextMessage, enums, sign, type KeyID, type PrivateKey } from 'openpgp';
 import type { ChartMetadata } from '../chart/metadata-types.js';
-import { KeyCannotSignError, KeyExpiredError, KeyRevokedError, PassphraseRequiredError } from '../errors.js';
+import { KeyCannotSignError, PassphraseRequiredError } from '../errors.js';
+import { keyLabel } from '../keys/match.js';
+import { signingPartOf } from '../keys/select.js';
+import { assertKeyUsable } from '../keys/usable.js';
 import { buildProvenanceMessage } from './message.js';
-import { describeKey, keyExpiry } from './keyinfo.js';
 
 export interface SignProvenanceOptions {
   metadata: ChartMetadata;
@@ -21,11 +23,24 @@ export interface SignProvenanceOptions {
   signingKey: PrivateKey;
   /** Signature creation time; default now. */
   date?: Date;
+  /** See SignTextOptions.signingKeyId. */
+  signingKeyId?: string;
+}
+
+export interface SignTextOptions {
+  /** Signature creation time; default now. */
+  date?: Date;
+  /**
+   * Key id (16 hex, any case) of the (sub)key that signs, as selectSigningKey
+   * reports it. Default: the primary key when it may sign, as Helm signs,
+   * else the newest valid signing subkey.
+   */
+  signingKeyId?: string;
 }
 
 export async function signProvenance(opts: SignProvenanceOptions): Promise<string> {
   const text = buildProvenanceMessage(opts.metadata, opts.fileName, opts.sha256);
-  return signProvenanceText(text, opts.signingKey, opts.date);
+  return signProvenanceText(text, opts.signingKey, { date: opts.date, signingKeyId: opts.signingKeyId });
 }
 
 /**
@@ -33,12 +48,16 @@ export async function signProvenance(opts: SignProvenanceOptions): Promise<strin
  * The result ends with "-----END PGP SIGNATURE-----\n", carries a CRC24 line
  * and a `Hash: SHA512` header: the Helm 3 layout, which Helm 3 and 4 both read.
  */
-export async function signProvenanceText(text: string, key: PrivateKey, date: Date = new Date()): Promise<string> {
-  await assertCanSign(key, date);
+export async function signProvenanceText(text: string, key: PrivateKey, opts: Date | SignTextOptions = {}): Promise<string> {
+  const { date = new Date(), signingKeyId } = opts instanceof Date ? { date: opts } : opts;
+  const signer = await assertCanSign(key, date, signingKeyId);
   const message = await createCleartextMessage({ text });
   const armored = await sign({
     message,
     signingKeys: key,
+    // Named explicitly: left to itself openpgp prefers a signing subkey over a
+    // primary that may sign, which is not what Helm does or what select reported.
+    signingKeyIDs: [signer],
     date,
     format: 'armored',
     config: { preferredHashAlgorithm: enums.hash.sha512 },
@@ -49,34 +68,27 @@ export async function signProvenanceText(text: string, key: PrivateKey, date: Da
   return lf.endsWith('\n') ? lf : `${lf}\n`;
 }
 
-/** Refuses keys openpgp.js would refuse, but with an error that names the reason. */
-async function assertCanSign(key: PrivateKey, date: Date): Promise<void> {
-  const who = describeKey(key);
+/** Refuses keys openpgp.js would refuse, but with an error that names the reason; returns the id of the (sub)key that signs. */
+async function assertCanSign(key: PrivateKey, date: Date, signingKeyId: string | undefined): Promise<KeyID> {
+  const who = `key ${keyLabel(key)}`;
   if (typeof key.isPrivate !== 'function' || !key.isPrivate()) {
     throw new KeyCannotSignError(`${who} is a public key; signing needs the secret key`, {
       hint: 'use a keyring that holds secret keys (gpg --export-secret-keys)',
     });
   }
   if (!key.isDecrypted()) {
-    throw new PassphraseRequiredError(`the secret key ${who} is locked`, {
+    throw new PassphraseRequiredError(`${who} is locked by its passphrase`, {
       hint: 'give its passphrase (--passphrase-file FILE, or - for stdin)',
     });
   }
-  if (await key.isRevoked(undefined, undefined, date)) {
-    throw new KeyRevokedError(`${who} is revoked`, { hint: 'sign with another key' });
-  }
-  const expires = await keyExpiry(key);
-  if (expires !== null && expires <= date) {
-    throw new KeyExpiredError(`${who} expired on ${expires.toISOString().slice(0, 10)}`, {
-      hint: 'extend the key (gpg --quick-set-expire) and export it again, or sign with another key',
+  await assertKeyUsable(key, { purpose: 'sign', now: date });
+  const part = await signingPartOf(key, { now: date, keyId: signingKeyId });
+  const used = part.getKeyID();
+  const wanted = signingKeyId?.replace(/^0x/i, '').toUpperCase();
+  if (wanted !== undefined && used.toHex().toUpperCase() !== wanted) {
+    throw new KeyCannotSignError(`${wanted} is not a (sub)key of ${who} that may sign`, {
+      hint: 'pass the signingKeyId selectSigningKey returned, or leave it out',
     });
   }
-  try {
-    await key.getSigningKey(undefined, date);
-  } catch (err) {
-    throw new KeyCannotSignError(`${who} has no valid signing key or subkey`, {
-      hint: 'add a signing subkey (gpg --quick-add-key FPR ed25519 sign) or use another key',
-      cause: err,
-    });
-  }
+  return used;
 }

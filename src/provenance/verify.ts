@@ -1,8 +1,9 @@
 /**
  * Verifies a .prov against an archive the way `helm verify` does, plus what
  * Helm leaves out: expired and revoked keys are refused (Helm 3 accepts
- * expired ones), a prov signed by a key that may not sign is refused, and the
- * metadata can be matched against the archive's Chart.yaml.
+ * expired ones), a prov signed by a key that may not sign is refused, a
+ * signature dated in the future or before its key existed is refused, and
+ * the metadata can be matched against the archive's Chart.yaml.
  *
  * Order: parse → signature → file digest → metadata. Each failure is its own
  * error class. We do not lean on openpgp.verify's error strings to tell
@@ -15,8 +16,6 @@ import {
   ChartTamperedError,
   ChartprovError,
   KeyCannotSignError,
-  KeyExpiredError,
-  KeyRevokedError,
   ProvenanceInvalidError,
   ProvenanceMismatchError,
   SignatureInvalidError,
@@ -24,7 +23,10 @@ import {
   UsageError,
   isChartprovError,
 } from '../errors.js';
-import { algorithmName, describeKey, keyExpiry, keyIdHex, keyIndex, primaryUserId, subkeyExpiry, type KeyMatch } from './keyinfo.js';
+import { algorithmName, primaryUserId } from '../keys/describe.js';
+import { keyLabel } from '../keys/match.js';
+import { assertKeyUsable, isoTime } from '../keys/usable.js';
+import { keyIdHex, keyIndex, type IssuerMatch } from './keyinfo.js';
 import { normalizeSha256 } from './message.js';
 import { parseProvenance, type ParsedProvenance } from './parse.js';
 
@@ -68,6 +70,13 @@ export type BatchResult = { ok: true; result: ProvenanceVerification } | { ok: f
 
 const INSECURE_HASHES = new Set<number>([enums.hash.md5, enums.hash.ripemd, enums.hash.sha1]);
 const SIGNER_HINT = "add the signer's public key with --keyring, or check who signed this chart";
+/**
+ * How far a signature's time may run ahead of ours. Signer and verifier
+ * clocks differ by seconds, sometimes minutes; a signature further ahead was
+ * either made on a broken clock or pre-dated to outlive a key's expiry or
+ * revocation, and openpgp's own check (no slack at all) is off here.
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export async function verifyProvenance(opts: VerifyProvenanceOptions): Promise<ProvenanceVerification> {
   return verifyWithIndex(opts, keyIndex(opts.keys));
@@ -106,7 +115,7 @@ function asChartprovError(err: unknown): ChartprovError {
   return new ProvenanceInvalidError(`cannot verify: ${message.split('\n')[0]}`, { cause: err });
 }
 
-async function verifyWithIndex(opts: VerifyProvenanceOptions, index: Map<string, KeyMatch[]>): Promise<ProvenanceVerification> {
+async function verifyWithIndex(opts: VerifyProvenanceOptions, index: Map<string, IssuerMatch[]>): Promise<ProvenanceVerification> {
   const now = opts.now ?? new Date();
   const sha256 = normalizeSha256(opts.sha256);
   if (sha256 === undefined) throw new UsageError(`not a sha256 digest: "${opts.sha256}"`, { hint: 'pass 64 hex digits' });
@@ -162,19 +171,19 @@ function issuerId(p: SignaturePacket): string {
 }
 
 /** Keys whose id matches the issuer; the issuer fingerprint, when present, must match too. */
-function candidates(p: SignaturePacket, index: Map<string, KeyMatch[]>): KeyMatch[] {
+function candidates(p: SignaturePacket, index: Map<string, IssuerMatch[]>): IssuerMatch[] {
   const list = index.get(issuerId(p)) ?? [];
   if (!p.issuerFingerprint) return list;
   const fpr = Buffer.from(p.issuerFingerprint).toString('hex');
   return list.filter((m) => (m.subkey ?? m.key).getFingerprint() === fpr);
 }
 
-async function verifySignature(parsed: ParsedProvenance, index: Map<string, KeyMatch[]>, now: Date): Promise<SignerInfo> {
+async function verifySignature(parsed: ParsedProvenance, index: Map<string, IssuerMatch[]>, now: Date): Promise<SignerInfo> {
   const packets = await signaturePackets(parsed);
   if (packets.length === 0) throw new ProvenanceInvalidError('the .prov holds no signature', { hint: 'sign the chart again' });
 
   let sig: SignaturePacket | undefined;
-  let match: KeyMatch | undefined;
+  let match: IssuerMatch | undefined;
   for (const p of packets) {
     const found = candidates(p, index)[0];
     if (found) {
@@ -198,7 +207,8 @@ async function verifySignature(parsed: ParsedProvenance, index: Map<string, KeyM
 
   const signingKey = match.subkey ?? match.key;
   const created = sig.created ?? new Date(0);
-  await checkKeyState(match, created, now);
+  checkSignatureTime(match, created, now);
+  await assertKeyUsable(match.key, { purpose: 'verify', now, subkey: match.subkey, signedAt: created });
   await checkMaySign(match, sig.issuerKeyID, created, now);
 
   return {
@@ -207,7 +217,7 @@ async function verifySignature(parsed: ParsedProvenance, index: Map<string, KeyM
     userId: await primaryUserId(match.key, now),
     signedAt: created.toISOString(),
     hashAlgorithm: hashName.replace('_', '-'),
-    algorithm: algorithmName(signingKey),
+    algorithm: algorithmName(signingKey.getAlgorithmInfo()),
   };
 }
 
@@ -222,7 +232,7 @@ function hashAlgorithmName(sig: SignaturePacket): string {
 async function checkCryptography(
   parsed: ParsedProvenance,
   sig: SignaturePacket,
-  match: KeyMatch,
+  match: IssuerMatch,
   hashName: string,
   now: Date,
 ): Promise<void> {
@@ -241,8 +251,9 @@ async function checkCryptography(
   const literal = message.packets[0];
   const keyPacket = (match.subkey ?? match.key).keyPacket;
   try {
-    // A null date skips openpgp's own time checks: we check key and
-    // signature times ourselves, with errors that say what expired.
+    // A null date skips openpgp's own time checks (which allow no clock
+    // skew): checkSignatureTime and assertKeyUsable judge the signature and
+    // key times, with errors that say which time is wrong.
     await sig.verify(keyPacket, enums.signature.text, literal as object, null as unknown as Date, false);
   } catch (err) {
     throw edited(err);
@@ -255,32 +266,24 @@ async function checkCryptography(
   }
 }
 
-async function checkKeyState(match: KeyMatch, created: Date, now: Date): Promise<void> {
-  const { key, subkey } = match;
-  const who = describeKey(key);
-  const revoked =
-    (await key.isRevoked(undefined, undefined, now)) ||
-    (subkey !== undefined && (await subkey.isRevoked(undefined as unknown as SignaturePacket, undefined as never, now)));
-  if (revoked) {
-    throw new KeyRevokedError(`the signing key ${who}${subkey ? ` (subkey ${keyIdHex(subkey.getKeyID())})` : ''} is revoked`, {
-      hint: 'do not trust charts signed by it; ask the publisher which key replaces it',
+/**
+ * The signature's own time must be plausible before anything is judged at
+ * it: a pre-dated signature would otherwise outlive the key's expiry check
+ * (expiry is compared with the signature time) and openpgp's validity checks.
+ */
+function checkSignatureTime(match: IssuerMatch, created: Date, now: Date): void {
+  if (created.getTime() > now.getTime() + CLOCK_SKEW_MS) {
+    throw new SignatureInvalidError(`signature is dated in the future: ${isoTime(created)}, now is ${isoTime(now)}`, {
+      hint: "do not trust this chart; if the signer's clock was wrong, ask for a new signature",
     });
   }
-  const expiries: Array<[string, Date | null]> = [['key', await keyExpiry(key)]];
-  if (subkey) expiries.push([`subkey ${keyIdHex(subkey.getKeyID())}`, await subkeyExpiry(subkey)]);
-  for (const [what, expires] of expiries) {
-    if (expires === null) continue;
-    const day = expires.toISOString().slice(0, 10);
-    if (expires <= created) {
-      throw new KeyExpiredError(`the .prov was signed on ${created.toISOString().slice(0, 10)}, after ${what} ${who} expired on ${day}`, {
-        hint: 'ask the publisher to extend the key and sign the chart again',
-      });
-    }
-    if (expires <= now) {
-      throw new KeyExpiredError(`the signing ${what} ${who} expired on ${day}`, {
-        hint: 'ask the publisher for the key with its new expiry date (gpg --export), or a new signature',
-      });
-    }
+  const signingKey = match.subkey ?? match.key;
+  const keyCreated = signingKey.getCreationTime();
+  if (created.getTime() < keyCreated.getTime()) {
+    const which = match.subkey ? `subkey ${keyIdHex(signingKey.getKeyID())} of key ${keyLabel(match.key)}` : `key ${keyLabel(match.key)}`;
+    throw new SignatureInvalidError(`signature is dated ${isoTime(created)}, before its ${which} was created on ${isoTime(keyCreated)}`, {
+      hint: 'do not trust this chart; fetch it and its .prov again from the publisher',
+    });
   }
 }
 
@@ -290,7 +293,7 @@ async function checkKeyState(match: KeyMatch, created: Date, now: Date): Promise
  * (say, extending its expiry) may replace the self-signature that was
  * current when the chart was signed.
  */
-async function checkMaySign(match: KeyMatch, issuer: KeyID, created: Date, now: Date): Promise<void> {
+async function checkMaySign(match: IssuerMatch, issuer: KeyID, created: Date, now: Date): Promise<void> {
   let failure: unknown;
   for (const date of [created, now]) {
     try {
@@ -300,7 +303,7 @@ async function checkMaySign(match: KeyMatch, issuer: KeyID, created: Date, now: 
       failure = err;
     }
   }
-  const which = match.subkey ? `subkey ${keyIdHex(issuer)} of ${describeKey(match.key)}` : `key ${describeKey(match.key)}`;
+  const which = match.subkey ? `subkey ${keyIdHex(issuer)} of key ${keyLabel(match.key)}` : `key ${keyLabel(match.key)}`;
   throw new KeyCannotSignError(`the ${which} is not valid for signing (e.g. a certify-only primary key)`, {
     hint: 'helm signs with the primary key even when only a subkey may sign; re-sign with chartprov or gpg',
     cause: failure,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadChartDir, packageChartToBuffer } from '../../src/chart/index.js';
@@ -102,6 +103,47 @@ describe('loadChartDir', () => {
     await write(loop, { 'Chart.yaml': chartYaml('loop') });
     await symlink('.', join(loop, 'self'));
     await assert.rejects(loadChartDir(loop), { code: 'NOT_A_CHART', message: /loop/ });
+  });
+
+  it('file-system errors are coded: FileReadError, never a raw Node error', async (t) => {
+    // Helm fails on a .helmignore it cannot read (here: a folder, EISDIR).
+    const ignoreDir = join(tmp.dir, 'ignoredir');
+    await write(ignoreDir, { 'Chart.yaml': chartYaml('ignoredir'), '.helmignore/x': '' });
+    await assert.rejects(loadChartDir(ignoreDir), { code: 'FILE_UNREADABLE', message: /\.helmignore/ });
+    // A file that stats as regular but fails to read (EIO).
+    if (!existsSync('/proc/self/mem')) return t.skip('needs Linux /proc');
+    const eio = join(tmp.dir, 'eio');
+    await write(eio, { 'Chart.yaml': chartYaml('eio') });
+    await symlink('/proc/self/mem', join(eio, 'mem.txt'));
+    await assert.rejects(loadChartDir(eio), { code: 'FILE_UNREADABLE', message: /mem/ });
+  });
+
+  it('a folder without read permission is FileReadError', async (t) => {
+    if (process.getuid?.() === 0) return t.skip('chmod does not stop root');
+    const locked = join(tmp.dir, 'locked');
+    await write(locked, { 'Chart.yaml': chartYaml('locked'), 'files/a.txt': 'a' });
+    await chmod(join(locked, 'files'), 0o000);
+    try {
+      await assert.rejects(loadChartDir(locked), { code: 'FILE_UNREADABLE' });
+    } finally {
+      await chmod(join(locked, 'files'), 0o755);
+    }
+  });
+
+  it('messages stay on one line: names with line breaks are quoted, parser messages flattened', async () => {
+    const oneLine = (code: string, part: string) => (err: Error & { code?: string }) => {
+      assert.equal(err.code, code, err.message);
+      assert.ok(!err.message.includes('\n'), err.message);
+      assert.ok(err.message.includes(part), err.message);
+      return true;
+    };
+    const loop = join(tmp.dir, 'nl-loop');
+    await write(loop, { 'Chart.yaml': chartYaml('nl') });
+    await symlink('.', join(loop, 'self\nlink'));
+    await assert.rejects(loadChartDir(loop), oneLine('NOT_A_CHART', '"self\\nlink"'));
+    const schema = join(tmp.dir, 'nl-schema');
+    await write(schema, { 'Chart.yaml': chartYaml('nl'), 'values.schema.json': 'nope\n{\n' });
+    await assert.rejects(loadChartDir(schema), oneLine('NOT_A_CHART', 'values.schema.json: invalid JSON'));
   });
 
   it('charts/: a plain file is an error, "_" and "." names are dropped, two subcharts with one name are refused', async () => {

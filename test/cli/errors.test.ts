@@ -33,7 +33,7 @@ async function goldenCopy(): Promise<{ chart: string; prov: string; dir: string 
 
 async function expectError(args: string[], code: string, opts: Parameters<typeof runCli>[1] = {}): Promise<{ stderr: string }> {
   const r = await runCli(args, opts);
-  assert.notEqual(r.code, 0, `expected failure for ${args.join(' ')}`);
+  assert.equal(r.code, code === 'USAGE' ? 2 : 1, `exit status for ${args.join(' ')}: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   const errLine = lines.find((l) => l.startsWith('error['));
   assert.ok(errLine, `no error line in: ${r.stderr}`);
@@ -75,7 +75,7 @@ describe('files and charts', () => {
     await writeFile(join(d, 'x.tgz.prov'), 'x');
     const r = await runCli(['verify', join(d, 'x.tgz'), ...johnPub]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error\[(NOT_A_CHART|CHART_ARCHIVE_INVALID)\]/m);
+    assert.match(r.stderr, /^error\[NOT_A_CHART\]: .*not gzip/m);
   });
   it('CHART_YAML_INVALID: a bad version names the field', async () => {
     const d = join(await fresh(), 'bad');
@@ -195,15 +195,15 @@ describe('charts and provs that do not verify', () => {
     await rm(a.prov);
     await expectError(['verify', a.chart, ...johnPub], 'PROV_MISSING');
   });
-  it('CHART_TAMPERED: one byte changed in the archive', async () => {
+  it('CHART_ARCHIVE_INVALID: one byte changed in the archive', async () => {
     const a = await goldenCopy();
     const bytes = await readFile(a.chart);
     bytes[bytes.length - 10] ^= 0xff;
     await writeFile(a.chart, bytes);
     const r = await runCli(['verify', a.chart, ...johnPub]);
     assert.equal(r.code, 1);
-    // Either the digest check or the archive reader catches it; never a pass.
-    assert.match(r.stderr, /^error\[(CHART_TAMPERED|CHART_ARCHIVE_INVALID|NOT_A_CHART)\]/m);
+    // The flipped byte breaks the deflate stream: refused before any digest is compared.
+    assert.match(r.stderr, /^error\[CHART_ARCHIVE_INVALID\]/m);
   });
   it('CHART_TAMPERED: a different but valid archive under the signed name', async () => {
     const a = await goldenCopy();

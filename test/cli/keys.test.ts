@@ -76,7 +76,9 @@ describe('keys generate', () => {
   });
 
   it('refuses to overwrite an existing keyring', async () => {
-    const dir = join(work, 'gen-rsa');
+    const dir = join(work, 'gen-twice');
+    const first = await runCli(['keys', 'generate', '--name', 'Once', '--type', 'ed25519', '-d', dir]);
+    assert.equal(first.code, 0, first.stderr);
     const r = await runCli(['keys', 'generate', '--name', 'Again', '--type', 'ed25519', '-d', dir]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /error\[USAGE\].*already exists/);

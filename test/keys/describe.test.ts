@@ -1,7 +1,7 @@
 // describeKey reports what gpg --list-keys would, plus what Helm 3 can load.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeKey, formatUserId, loadKeyring } from '../../src/keys/index.js';
+import { describeKey, formatUserId, isHelm3Compatible, loadKeyring, primaryUserId } from '../../src/keys/index.js';
 import { keyFile } from '../peers/paths.js';
 
 const ring = (...files: string[]) => loadKeyring(files.map((f) => keyFile(f)));
@@ -67,5 +67,26 @@ describe('formatUserId', () => {
     assert.equal(formatUserId({ name: 'Chart Signer', email: 'ci@example.com' }), 'Chart Signer <ci@example.com>');
     assert.equal(formatUserId({ name: 'Chart Signer', comment: 'CI', email: 'ci@example.com' }), 'Chart Signer (CI) <ci@example.com>');
     assert.equal(formatUserId({ name: 'Chart Signer' }), 'Chart Signer');
+  });
+});
+
+describe('isHelm3Compatible', () => {
+  it('RSA keys yes; Ed25519 primaries and Ed25519 subkeys no (Helm 3 cannot load the whole key)', async () => {
+    const kr = await ring('john-pubring.gpg', 'jane-pubring.gpg', 'eddie-pubring.gpg', 'sam-pubring.gpg');
+    const by = (name: string) => kr.publicKeys.find((k) => k.getUserIDs()[0]!.startsWith(name))!;
+    assert.equal(isHelm3Compatible(by('John')), true);
+    assert.equal(isHelm3Compatible(by('Jane')), true);
+    assert.equal(isHelm3Compatible(by('Eddie')), false);
+    assert.equal(isHelm3Compatible(by('Sam')), false);
+    for (const key of kr.publicKeys) assert.equal((await describeKey(key)).helm3Compatible, isHelm3Compatible(key));
+  });
+});
+
+describe('primaryUserId', () => {
+  it('the primary user id, also of an expired key', async () => {
+    const [john] = (await ring('john-pubring.gpg')).publicKeys;
+    assert.equal(await primaryUserId(john!), 'John The Signer <john@example.com>');
+    const [expired] = (await ring('expired-pubring.gpg')).publicKeys;
+    assert.equal(await primaryUserId(expired!), 'Ed Expired <expired@example.com>');
   });
 });

@@ -119,11 +119,15 @@ describe('selectSigningKey: matching', () => {
 
 describe('selectSigningKey: keys that cannot sign', () => {
   it('an expired key is KEY_EXPIRED with the expiry date', async () => {
-    await assert.rejects(selectSigningKey(await ring('expired-secring.gpg'), 'Ed Expired'), (err: Error & { code?: string }) => {
-      assert.equal(err.code, 'KEY_EXPIRED');
-      assert.match(err.message, /2020-01-02/);
-      return true;
-    });
+    await assert.rejects(
+      selectSigningKey(await ring('expired-secring.gpg'), 'Ed Expired'),
+      (err: Error & { code?: string; hint?: string }) => {
+        assert.equal(err.code, 'KEY_EXPIRED');
+        assert.match(err.message, /^key Ed Expired <expired@example\.com> \([0-9A-F]{40}\) expired on 2020-01-02T00:00:00Z$/);
+        assert.match(err.hint ?? '', /gpg --quick-set-expire [0-9A-F]{40} 1y/);
+        return true;
+      },
+    );
   });
 
   it('judges expiry at opts.now', async () => {
@@ -131,9 +135,36 @@ describe('selectSigningKey: keys that cannot sign', () => {
     assert.equal(s.userId, 'Ed Expired <expired@example.com>');
   });
 
-  it('among several matches, the only usable one is taken', async () => {
+  it('several matches are KEY_AMBIGUOUS even when only one could sign; the list says which are expired', async () => {
     const kr = await ring('expired-secring.gpg', 'john-secring.gpg');
-    assert.equal((await selectSigningKey(kr, '@example.com')).userId, 'John The Signer <john@example.com>');
+    await assert.rejects(selectSigningKey(kr, '@example.com'), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'KEY_AMBIGUOUS');
+      assert.match(err.message, /Ed Expired <expired@example\.com> \([0-9A-F]{40}\) \[expired\]/);
+      assert.match(err.message, /John The Signer <john@example\.com> \([0-9A-F]{40}\)(;|$)/);
+      return true;
+    });
+    await assert.rejects(selectSigningKey(kr, undefined), { code: 'KEY_AMBIGUOUS' });
+    // Named precisely, the usable key is taken.
+    const john = kr.privateKeys.find((k) => k.getUserIDs()[0]!.startsWith('John'))!;
+    assert.equal((await selectSigningKey(kr, john.getFingerprint())).userId, 'John The Signer <john@example.com>');
+    assert.equal((await selectSigningKey(kr, 'John The Signer <john@example.com>')).fingerprint, john.getFingerprint().toUpperCase());
+  });
+
+  it('an exact user id shared by an old and a new key is KEY_AMBIGUOUS; the fingerprint is not', async () => {
+    const old = await quickKey('Ann Rotated', 'ann@example.com');
+    const { privateKey: revokedOld } = await revokeKey({ key: old, format: 'object' });
+    const current = await quickKey('Ann Rotated', 'ann@example.com');
+    const kr = ringOf(revokedOld, current);
+    await assert.rejects(selectSigningKey(kr, 'Ann Rotated <ann@example.com>'), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'KEY_AMBIGUOUS');
+      assert.match(err.message, /matches 2 keys/);
+      assert.match(err.message, /\[revoked\]/);
+      return true;
+    });
+    for (const name of [current.getFingerprint(), current.getKeyID().toHex()]) {
+      assert.equal((await selectSigningKey(kr, name)).fingerprint, current.getFingerprint().toUpperCase(), name);
+    }
+    await assert.rejects(selectSigningKey(kr, revokedOld.getFingerprint()), { code: 'KEY_REVOKED' });
   });
 
   it('a revoked key is KEY_REVOKED', async () => {

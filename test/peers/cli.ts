@@ -1,5 +1,8 @@
 // Runs the built CLI as a user would: a separate process, real stdio.
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RunResult } from './helm.js';
 import { cliPath } from './paths.js';
 
@@ -9,9 +12,25 @@ export interface CliOptions {
   input?: string | Buffer;
 }
 
+let isolatedHome: string | undefined;
+
+/**
+ * An empty HOME and GNUPGHOME for the CLI, so tests never read the developer's
+ * keys or keyrings (`~/.gnupg`, Helm's registry config) by accident.
+ */
+function testHome(): string {
+  if (!isolatedHome) {
+    isolatedHome = mkdtempSync(join(tmpdir(), 'chartprov-home-'));
+    mkdirSync(join(isolatedHome, '.gnupg'), { mode: 0o700 });
+    process.on('exit', () => rmSync(isolatedHome!, { recursive: true, force: true }));
+  }
+  return isolatedHome;
+}
+
 export function runCli(args: string[], opts: CliOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...opts.env };
+    const home = testHome();
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, GNUPGHOME: join(home, '.gnupg'), NO_COLOR: '1', ...opts.env };
     // Tests must not pick up the developer's real keys or passphrase.
     if (!opts.env?.CHARTPROV_PASSPHRASE) delete env.CHARTPROV_PASSPHRASE;
     if (!opts.env?.CHARTPROV_SIGNING_KEY) delete env.CHARTPROV_SIGNING_KEY;

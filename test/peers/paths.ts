@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const sharedFixtures = join(repoRoot, '..', 'shared', 'fixtures');
 export const keysDir = join(sharedFixtures, 'keys');
-export const cliPath = join(repoRoot, 'bin', 'chartprov.mjs');
+export const cliPath = join(repoRoot, 'bin', 'chartprov.cjs');
 
 export function keyFile(name: string): string {
   return join(keysDir, name);

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readCleartextMessage, readSignature, revokeKey } from 'openpgp';
+import { generateKey, readCleartextMessage, readPrivateKey, readSignature, revokeKey, type SecretKeyPacket } from 'openpgp';
+import { selectSigningKey } from '../../src/keys/index.js';
 import {
   buildProvenanceMessage,
   signProvenance,
@@ -79,6 +80,37 @@ describe('signProvenance', () => {
     const issuer = sig.getSigningKeyIDs()[0]!.toHex();
     assert.equal(issuer, sam!.subkeys[0]!.getKeyID().toHex());
     assert.notEqual(issuer, sam!.getKeyID().toHex());
+  });
+
+  it('signs with the primary key when it may sign, as Helm does and as selectSigningKey reports; signingKeyId picks a subkey', async () => {
+    const { privateKey: both } = await generateKey({
+      type: 'ecc',
+      curve: 'ed25519Legacy',
+      userIDs: [{ name: 'Both', email: 'both@example.com' }],
+      subkeys: [{ sign: true }],
+      format: 'object',
+    });
+    const issuer = async (prov: string): Promise<string> =>
+      (await readSignature({ armoredSignature: prov.slice(prov.indexOf('-----BEGIN PGP SIGNATURE-----')) }))
+        .getSigningKeyIDs()[0]!
+        .toHex()
+        .toUpperCase();
+    const primaryId = both.getKeyID().toHex().toUpperCase();
+    const subkeyId = both.subkeys[0]!.getKeyID().toHex().toUpperCase();
+    const selected = await selectSigningKey(
+      { privateKeys: [both], publicKeys: [both.toPublic()], sources: [], agentOnlyFingerprints: [] },
+      'Both',
+    );
+    assert.equal(selected.signingKeyId, primaryId);
+    const text = buildProvenanceMessage(HELLO, GOLDEN_TGZ, h3.sha256);
+    assert.equal(await issuer(await signProvenanceText(text, both)), primaryId, 'openpgp alone would take the subkey');
+    assert.equal(await issuer(await signProvenanceText(text, both, { signingKeyId: selected.signingKeyId })), primaryId);
+    assert.equal(await issuer(await signProvenanceText(text, both, { signingKeyId: subkeyId.toLowerCase() })), subkeyId);
+    await assert.rejects(signProvenanceText(text, both, { signingKeyId: 'ABCDEF0123456789' }), { code: 'KEY_CANNOT_SIGN' });
+    // An offline primary (gnu-dummy stub): its signing subkey signs.
+    const stubbed = await readPrivateKey({ armoredKey: both.armor() });
+    (stubbed.keyPacket as SecretKeyPacket).makeDummy();
+    assert.equal(await issuer(await signProvenanceText(text, stubbed)), subkeyId);
   });
 
   it('uses the given date', async () => {

@@ -4,7 +4,19 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateKey, readKey, readPrivateKey, revokeKey, type PrivateKey } from 'openpgp';
+import {
+  PacketList,
+  Signature,
+  SignaturePacket,
+  config,
+  createMessage,
+  enums,
+  generateKey,
+  readKey,
+  readPrivateKey,
+  revokeKey,
+  type PrivateKey,
+} from 'openpgp';
 import {
   buildProvenanceMessage,
   parseProvenance,
@@ -208,6 +220,52 @@ describe('verifyProvenance and time', () => {
     const ok = await verifyProvenance({ ...base, now: new Date(t0.getTime() + 7200_000) });
     assert.equal(ok.signer.signedAt, signedAt.toISOString());
     await rejects({ ...base, now: new Date(t0.getTime() + 48 * 3600_000) }, 'KEY_EXPIRED', /expired on 2030-01-02/);
+  });
+
+  it('allows 5 minutes of clock skew, and refuses a signature dated further ahead: SIGNATURE_INVALID', async () => {
+    const signedAt = new Date(t0.getTime() + 3600_000);
+    const prov = await signProvenance({ metadata: HELLO, fileName: GOLDEN_TGZ, sha256: 'cd'.repeat(32), signingKey: key, date: signedAt });
+    const base = { provenance: prov, fileName: GOLDEN_TGZ, sha256: 'cd'.repeat(32), keys: [key.toPublic()] };
+    const r = await verifyProvenance({ ...base, now: new Date(signedAt.getTime() - 2 * 60_000) });
+    assert.equal(r.signer.signedAt, signedAt.toISOString());
+    await rejects(
+      { ...base, now: new Date(signedAt.getTime() - 10 * 60_000) },
+      'SIGNATURE_INVALID',
+      /^signature is dated in the future: 2030-01-01T01:00:00Z, now is 2030-01-01T00:50:00Z$/,
+    );
+  });
+
+  it('refuses a prov john signed with a date in 2035, verified today: SIGNATURE_INVALID', async () => {
+    const prov = await signProvenance({
+      metadata: HELLO,
+      fileName: GOLDEN_TGZ,
+      sha256: 'cd'.repeat(32),
+      signingKey: await privateKey('john'),
+      date: new Date('2035-06-01T00:00:00Z'),
+    });
+    const opts = { provenance: prov, fileName: GOLDEN_TGZ, sha256: 'cd'.repeat(32), keys: await publicKeys('john') };
+    await rejects(opts, 'SIGNATURE_INVALID', /signature is dated in the future: 2035-06-01T00:00:00Z/);
+  });
+
+  it('refuses a signature dated before its key was created: SIGNATURE_INVALID', async () => {
+    // openpgp's sign() refuses to do this, so the signature packet is made by hand.
+    const valid = await signProvenance({ metadata: HELLO, fileName: GOLDEN_TGZ, sha256: 'cd'.repeat(32), signingKey: key, date: t0 });
+    const packet = new SignaturePacket();
+    packet.signatureType = enums.signature.text;
+    packet.hashAlgorithm = enums.hash.sha512;
+    packet.publicKeyAlgorithm = key.keyPacket.algorithm;
+    const literal = (await createMessage({ text: parseProvenance(valid).signedText })).packets[0];
+    const sign = packet.sign as (...args: unknown[]) => Promise<void>; // its typings omit the config openpgp needs
+    await sign.call(packet, key.keyPacket, literal, new Date(t0.getTime() - 24 * 3600_000), false, config);
+    const list = new PacketList<SignaturePacket>();
+    list.push(packet);
+    const predated = valid.slice(0, valid.indexOf('-----BEGIN PGP SIGNATURE-----')) + new Signature(list).armor();
+    const opts = { provenance: predated, fileName: GOLDEN_TGZ, sha256: 'cd'.repeat(32), keys: [key.toPublic()] };
+    await rejects(
+      { ...opts, now: new Date(t0.getTime() + 3600_000) },
+      'SIGNATURE_INVALID',
+      /^signature is dated 2029-12-31T00:00:00Z, before its key Short Lived <short@example\.com> \([0-9A-F]{40}\) was created on 2030-01-01T00:00:00Z$/,
+    );
   });
 
   it('accepts a ParsedProvenance as well as text', async () => {

@@ -11,6 +11,8 @@ interface GenerateFlags {
   comment?: string;
   type: 'rsa4096' | 'rsa2048' | 'ed25519';
   passphraseFile?: string;
+  /** false with --no-passphrase */
+  passphrase?: boolean;
   dir: string;
   force?: boolean;
   output: OutputFormat;
@@ -18,9 +20,18 @@ interface GenerateFlags {
 
 export async function keysGenerateCommand(flags: GenerateFlags): Promise<number> {
   // Only an explicit --passphrase-file (or the env) protects the key; no prompt here.
-  const source = flags.passphraseFile || process.env.CHARTPROV_PASSPHRASE !== undefined ? await passphraseFromOptions(flags) : undefined;
+  const wanted = flags.passphrase !== false && (flags.passphraseFile || process.env.CHARTPROV_PASSPHRASE !== undefined);
+  const source = wanted ? await passphraseFromOptions(flags) : undefined;
   const passphrase = typeof source === 'string' && source !== '' ? source : undefined;
-  const r = await generateKeysToDir({ ...flags, passphrase });
+  const r = await generateKeysToDir({
+    name: flags.name,
+    email: flags.email,
+    comment: flags.comment,
+    type: flags.type,
+    dir: flags.dir,
+    force: flags.force,
+    passphrase,
+  });
   if (flags.output === 'json') printJson({ ...r, protected: passphrase !== undefined });
   else {
     println(`Generated ${r.type} key ${r.fingerprint}`);

@@ -21,7 +21,7 @@ export async function packageCommand(dir: string, flags: PackageFlags): Promise<
     appVersion: flags.appVersion,
     sign: flags.sign ? await signerOptionsFromFlags(flags) : false,
   });
-  for (const w of result.provenance?.warnings ?? []) warn(w);
+  for (const w of [...result.warnings, ...(result.provenance?.warnings ?? [])]) warn(w);
   if (flags.output === 'json') printJson(packageJson(result));
   else {
     println(`Successfully packaged chart and saved it to: ${result.path}`);

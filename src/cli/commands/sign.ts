@@ -1,3 +1,4 @@
+import { ChartprovError } from '../../errors.js';
 import { signChart } from '../../flows/sign-chart.js';
 import type { SignChartResult } from '../../flows/sign-chart.js';
 import { createSigner } from '../../flows/signer.js';
@@ -10,23 +11,37 @@ export async function signCommand(charts: string[], flags: SigningFlags & { outp
   // One signer for all charts: the key is unlocked (and the passphrase asked) once.
   const signer = await createSigner(await signerOptionsFromFlags(flags));
   for (const w of signer.warnings) warn(w);
-  const results: SignChartResult[] = [];
+  // Each chart is signed or reported on its own; one bad archive does not hide the others.
+  const results: Array<{ ok: true; result: SignChartResult } | { ok: false; chart: string; error: ChartprovError }> = [];
   for (const chartPath of charts) {
-    const r = await signChart({ chartPath, signer });
-    results.push(r);
-    if (flags.output !== 'json') println(`Signed ${r.chartPath} → ${r.provPath} (by ${r.signer.userId}, ${r.signer.fingerprint})`);
+    try {
+      const r = await signChart({ chartPath, signer });
+      results.push({ ok: true, result: r });
+      if (flags.output !== 'json') println(`Signed ${r.chartPath} → ${r.provPath} (by ${r.signer.userId}, ${r.signer.fingerprint})`);
+    } catch (err) {
+      if (!(err instanceof ChartprovError) || charts.length === 1) throw err;
+      results.push({ ok: false, chart: chartPath, error: err });
+      if (flags.output !== 'json') process.stderr.write(`error[${err.code}]: ${chartPath}: ${err.message}\n`);
+    }
   }
   if (flags.output === 'json') {
     printJson({
-      signed: results.map((r) => ({
-        chart: r.chartPath,
-        provenance: r.provPath,
-        name: r.name,
-        version: r.version,
-        sha256: r.sha256,
-        signer: r.signer,
-      })),
+      signed: results.flatMap((r) =>
+        r.ok
+          ? [
+              {
+                chart: r.result.chartPath,
+                provenance: r.result.provPath,
+                name: r.result.name,
+                version: r.result.version,
+                sha256: r.result.sha256,
+                signer: r.result.signer,
+              },
+            ]
+          : [],
+      ),
+      failed: results.flatMap((r) => (r.ok ? [] : [{ chart: r.chart, error: r.error.toJSON() }])),
     });
   }
-  return 0;
+  return results.every((r) => r.ok) ? 0 : 1;
 }

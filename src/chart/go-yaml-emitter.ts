@@ -1,59 +1,60 @@
 /**
- * A port of the parts of gopkg.in/yaml.v2's emitter (emitterc.go, itself a
- * port of libyaml) that `yaml.Marshal` reaches when it writes plain Go values:
- * block mappings and sequences, empty `{}`/`[]`, and plain, single-quoted,
+ * A port of the parts of go-yaml v2's emitter (emitterc.go, itself a port of
+ * libyaml) that `yaml.Marshal` reaches when it writes plain Go values: block
+ * mappings and sequences, empty `{}`/`[]`, and plain, single-quoted,
  * double-quoted and literal scalars, with best_width 80 and best_indent 2.
  *
- * Helm signs the bytes this emitter produces, so every quirk matters: where a
- * long line folds, which strings get quotes, how a sequence under a mapping key
- * is not indented. The state variables and their names follow the Go code so
- * the two can be compared line by line; we work on code points where Go works
- * on UTF-8 bytes, which gives the same result because Go advances by whole
- * characters and counts one column per character.
+ * Helm writes Chart.yaml, Chart.lock and the signed .prov metadata with this
+ * emitter, so every quirk matters: where a long line folds, which strings get
+ * quotes, how a sequence under a mapping key is not indented. The state
+ * variables and their names follow the Go code so the two can be compared
+ * line by line; we work on code points where Go works on UTF-8 bytes, which
+ * gives the same result because Go advances by whole characters and counts
+ * one column per character.
  */
+import { analyzeScalar, escapeFor, isBreak, isPrintable, isSpace } from './go-yaml-scalar.js';
 
-import { analyzeScalar, isBreak, isPrintable, isSpace } from './go-yaml-scalar.js';
-
+/** The style go-yaml's encoder asks for; the emitter may fall back to quotes. */
 export type ScalarStyle = 'plain' | 'double' | 'literal';
 
-export type EmitNode =
-  | { kind: 'scalar'; value: string; style: ScalarStyle }
-  | { kind: 'seq'; items: EmitNode[] }
-  | { kind: 'map'; entries: Array<[EmitNode, EmitNode]> };
+export interface ScalarNode {
+  kind: 'scalar';
+  value: string;
+  style: ScalarStyle;
+}
+export type EmitNode = ScalarNode | { kind: 'seq'; items: EmitNode[] } | { kind: 'map'; entries: Array<[ScalarNode, EmitNode]> };
 
 const BEST_INDENT = 2;
 const BEST_WIDTH = 80;
 
 interface Context {
-  root: boolean;
-  sequence: boolean;
   mapping: boolean;
   simpleKey: boolean;
 }
 
-const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+const codePoints = (s: string): number[] => Array.from(s, (ch) => ch.codePointAt(0)!);
+
+/** Serialises one node tree as a YAML document exactly as go-yaml v2's Marshal would. */
+export function emitGoYaml(root: EmitNode): string {
+  return new Emitter().document(root);
+}
 
 class Emitter {
-  private out: string[] = [];
+  private readonly out: string[] = [];
   private column = 0;
   private indent = -1;
   private readonly indents: number[] = [];
   private whitespace = true;
   private indention = true;
-  private openEnded = false;
-  private flowLevel = 0;
-  private ctx: Context = { root: false, sequence: false, mapping: false, simpleKey: false };
+  private ctx: Context = { mapping: false, simpleKey: false };
 
   document(root: EmitNode): string {
     // Implicit document start writes nothing; the root node follows.
-    this.emitNode(root, { root: true, sequence: false, mapping: false, simpleKey: false });
-    // Document end (implicit): finish the last line.
+    this.emitNode(root, { mapping: false, simpleKey: false });
+    // Document end (implicit): finish the last line. No "..." at stream end:
+    // go-yaml's encoder.finish clears open_ended before the STREAM-END event,
+    // so Marshal never writes one (not even after a root plain scalar).
     this.writeIndent();
-    // Stream end: an open-ended last scalar (keep-chomped literal) gets "...".
-    if (this.openEnded) {
-      this.writeIndicator('...', true, false, false);
-      this.writeIndent();
-    }
     return this.out.join('');
   }
 
@@ -72,6 +73,7 @@ class Emitter {
     this.column++;
   }
 
+  /** write_break: "\n" is written as the line break, other breaks verbatim. */
   private writeBreak(c: number): void {
     if (c === 0x0a) {
       this.putBreak();
@@ -106,10 +108,9 @@ class Emitter {
 
   private writeIndicator(indicator: string, needWhitespace: boolean, isWhitespace: boolean, isIndention: boolean): void {
     if (needWhitespace && !this.whitespace) this.put(' ');
-    for (const ch of indicator) this.write(ch.codePointAt(0)!);
+    for (const ch of indicator) this.put(ch);
     this.whitespace = isWhitespace;
     this.indention = this.indention && isIndention;
-    this.openEnded = false;
   }
 
   private emitNode(node: EmitNode, ctx: Context): void {
@@ -118,20 +119,17 @@ class Emitter {
       case 'scalar':
         return this.emitScalar(node.value, node.style);
       case 'seq':
-        if (this.flowLevel > 0 || node.items.length === 0) return this.emitEmptyFlow('[', ']', node.items.length);
+        // Marshal asks for block style; libyaml still writes an empty collection in flow style.
+        if (node.items.length === 0) return this.emitEmptyFlow('[', ']');
         return this.emitBlockSequence(node.items);
       case 'map':
-        if (this.flowLevel > 0 || node.entries.length === 0) return this.emitEmptyFlow('{', '}', node.entries.length);
+        if (node.entries.length === 0) return this.emitEmptyFlow('{', '}');
         return this.emitBlockMapping(node.entries);
     }
   }
 
-  /** Flow style only ever happens for empty collections: Marshal asks for block style. */
-  private emitEmptyFlow(open: string, close: string, length: number): void {
-    if (length !== 0) throw new Error('go-yaml emitter: non-empty flow collection is not supported');
+  private emitEmptyFlow(open: string, close: string): void {
     this.writeIndicator(open, true, true, false);
-    this.increaseIndent(true, false);
-    this.popIndent();
     this.writeIndicator(close, false, false, false);
   }
 
@@ -141,71 +139,46 @@ class Emitter {
     for (const item of items) {
       this.writeIndent();
       this.writeIndicator('-', true, false, true);
-      this.emitNode(item, { root: false, sequence: true, mapping: false, simpleKey: false });
+      this.emitNode(item, { mapping: false, simpleKey: false });
     }
     this.popIndent();
   }
 
-  private emitBlockMapping(entries: Array<[EmitNode, EmitNode]>): void {
+  private emitBlockMapping(entries: Array<[ScalarNode, EmitNode]>): void {
     this.increaseIndent(false, false);
     for (const [key, value] of entries) {
       this.writeIndent();
-      if (this.isSimpleKey(key)) {
-        this.emitNode(key, { root: false, sequence: false, mapping: true, simpleKey: true });
+      // yaml_emitter_check_simple_key: one line and at most 128 bytes.
+      if (!analyzeScalar(codePoints(key.value)).multiline && Buffer.byteLength(key.value, 'utf8') <= 128) {
+        this.emitNode(key, { mapping: true, simpleKey: true });
         this.writeIndicator(':', false, false, false);
       } else {
         this.writeIndicator('?', true, false, true);
-        this.emitNode(key, { root: false, sequence: false, mapping: true, simpleKey: false });
+        this.emitNode(key, { mapping: true, simpleKey: false });
         this.writeIndent();
         this.writeIndicator(':', true, false, true);
       }
-      this.emitNode(value, { root: false, sequence: false, mapping: true, simpleKey: false });
+      this.emitNode(value, { mapping: true, simpleKey: false });
     }
     this.popIndent();
   }
 
-  private isSimpleKey(key: EmitNode): boolean {
-    switch (key.kind) {
-      case 'scalar': {
-        const cps = Array.from(key.value, (ch) => ch.codePointAt(0)!);
-        if (analyzeScalar(cps).multiline) return false;
-        return utf8Length(key.value) <= 128;
-      }
-      case 'seq':
-        return key.items.length === 0;
-      case 'map':
-        return key.entries.length === 0;
-    }
-  }
-
+  /** yaml_emitter_select_scalar_style, then the writer for the chosen style. */
   private emitScalar(value: string, requested: ScalarStyle): void {
-    const cps = Array.from(value, (ch) => ch.codePointAt(0)!);
+    const cps = codePoints(value);
     const a = analyzeScalar(cps);
     let style: ScalarStyle | 'single' = requested;
     if (this.ctx.simpleKey && a.multiline) style = 'double';
-    if (style === 'plain') {
-      if ((this.flowLevel > 0 && !a.flowPlainAllowed) || (this.flowLevel === 0 && !a.blockPlainAllowed)) style = 'single';
-      if (cps.length === 0 && (this.flowLevel > 0 || this.ctx.simpleKey)) style = 'single';
-    }
+    if (style === 'plain' && (!a.blockPlainAllowed || (cps.length === 0 && this.ctx.simpleKey))) style = 'single';
     if (style === 'single' && !a.singleQuotedAllowed) style = 'double';
-    if (style === 'literal' && (!a.blockAllowed || this.flowLevel > 0 || this.ctx.simpleKey)) style = 'double';
+    if (style === 'literal' && (!a.blockAllowed || this.ctx.simpleKey)) style = 'double';
 
     this.increaseIndent(true, false);
     const allowBreaks = !this.ctx.simpleKey;
-    switch (style) {
-      case 'plain':
-        this.writePlain(cps, allowBreaks);
-        break;
-      case 'single':
-        this.writeSingleQuoted(cps, allowBreaks);
-        break;
-      case 'double':
-        this.writeDoubleQuoted(cps, allowBreaks);
-        break;
-      case 'literal':
-        this.writeLiteral(cps);
-        break;
-    }
+    if (style === 'plain') this.writePlain(cps, allowBreaks);
+    else if (style === 'single') this.writeSingleQuoted(cps, allowBreaks);
+    else if (style === 'double') this.writeDoubleQuoted(cps, allowBreaks);
+    else this.writeLiteral(cps);
     this.popIndent();
   }
 
@@ -217,11 +190,8 @@ class Emitter {
       const c = cps[i]!;
       if (isSpace(c)) {
         // Fold at the first space past column 80 unless another space follows.
-        if (allowBreaks && !spaces && this.column > BEST_WIDTH && !isSpace(cps[i + 1])) {
-          this.writeIndent();
-        } else {
-          this.write(c);
-        }
+        if (allowBreaks && !spaces && this.column > BEST_WIDTH && !isSpace(cps[i + 1])) this.writeIndent();
+        else this.write(c);
         spaces = true;
       } else if (isBreak(c)) {
         if (!breaks && c === 0x0a) this.putBreak();
@@ -238,7 +208,6 @@ class Emitter {
     }
     this.whitespace = false;
     this.indention = false;
-    if (this.ctx.root) this.openEnded = true;
   }
 
   private writeSingleQuoted(cps: number[], allowBreaks: boolean): void {
@@ -274,8 +243,8 @@ class Emitter {
   }
 
   private writeDoubleQuoted(cps: number[], allowBreaks: boolean): void {
-    // Go's is_bom looks at the start of the value whatever the position, so a
-    // leading BOM makes every character come out escaped. Kept for fidelity.
+    // go-yaml's is_bom looks at the start of the value whatever the position,
+    // so a leading BOM makes every character come out escaped. Kept for parity.
     const leadingBom = cps[0] === 0xfeff;
     let spaces = false;
     this.writeIndicator('"', true, false, false);
@@ -283,7 +252,7 @@ class Emitter {
       const c = cps[i]!;
       if (!isPrintable(c) || leadingBom || isBreak(c) || c === 0x22 || c === 0x5c) {
         this.put('\\');
-        this.putEscape(c);
+        for (const ch of escapeFor(c)) this.put(ch);
         spaces = false;
       } else if (isSpace(c)) {
         if (allowBreaks && !spaces && this.column > BEST_WIDTH && i > 0 && i < cps.length - 1) {
@@ -301,38 +270,6 @@ class Emitter {
     this.writeIndicator('"', false, false, false);
     this.whitespace = false;
     this.indention = false;
-  }
-
-  private putEscape(v: number): void {
-    const short: Record<number, string> = {
-      0x00: '0',
-      0x07: 'a',
-      0x08: 'b',
-      0x09: 't',
-      0x0a: 'n',
-      0x0b: 'v',
-      0x0c: 'f',
-      0x0d: 'r',
-      0x1b: 'e',
-      0x22: '"',
-      0x5c: '\\',
-      0x85: 'N',
-      0xa0: '_',
-      0x2028: 'L',
-      0x2029: 'P',
-    };
-    const s = short[v];
-    if (s !== undefined) {
-      this.put(s);
-      return;
-    }
-    const [letter, width] = v <= 0xff ? ['x', 2] : v <= 0xffff ? ['u', 4] : ['U', 8];
-    this.put(letter as string);
-    for (const digit of v
-      .toString(16)
-      .toUpperCase()
-      .padStart(width as number, '0'))
-      this.put(digit);
   }
 
   private writeLiteral(cps: number[]): void {
@@ -356,31 +293,18 @@ class Emitter {
     }
   }
 
+  /** Indentation hint when the text starts with a space or break; chomping from its end. */
   private writeBlockScalarHints(cps: number[]): void {
-    if (isSpace(cps[0]) || isBreak(cps[0])) {
-      this.writeIndicator(String(BEST_INDENT), false, false, false);
-    }
-    this.openEnded = false;
+    if (isSpace(cps[0]) || isBreak(cps[0])) this.writeIndicator(String(BEST_INDENT), false, false, false);
+    const last = cps.length - 1;
     let chomp = '';
-    if (cps.length === 0) {
+    if (cps.length === 0 || !isBreak(cps[last])) {
       chomp = '-';
-    } else {
-      const last = cps.length - 1;
-      if (!isBreak(cps[last])) {
-        chomp = '-';
-      } else if (last === 0) {
-        chomp = '+';
-        this.openEnded = true;
-      } else if (isBreak(cps[last - 1])) {
-        chomp = '+';
-        this.openEnded = true;
-      }
+    } else if (last === 0 || isBreak(cps[last - 1])) {
+      // "keep": trailing blank lines are content. (go-yaml also marks the
+      // document open-ended here, but writing the "+" clears that again.)
+      chomp = '+';
     }
     if (chomp) this.writeIndicator(chomp, false, false, false);
   }
-}
-
-/** Serialises one node tree as a YAML document exactly as yaml.v2's Marshal would. */
-export function emitGoYaml(root: EmitNode): string {
-  return new Emitter().document(root);
 }

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { readPrivateKey } from 'openpgp';
+import { GpgError } from '../../src/errors.js';
+import { packageChartFlow } from '../../src/flows/package-chart.js';
+import { createSigner } from '../../src/flows/signer.js';
+import type { Signer } from '../../src/flows/signer.js';
+import { helloWorldSource } from '../peers/charts.js';
+import { keyFile } from '../peers/paths.js';
+import { tempDir } from '../peers/tmp.js';
+
+let work: string;
+let chartDir: string;
+let cleanup: () => Promise<void>;
+
+before(async () => {
+  ({ dir: work, cleanup } = await tempDir());
+  chartDir = await helloWorldSource(work);
+});
+after(() => cleanup());
+
+describe('packageChartFlow with signing', () => {
+  it('keeps an existing tgz/prov pair when signing fails after packaging', async () => {
+    const out = join(work, 'pair');
+    const john = await createSigner({ keyName: 'John', keyrings: [keyFile('john-secring.gpg')] });
+    const first = await packageChartFlow({ chartDir, destination: out, sign: john });
+    const before = { tgz: await readFile(first.path), prov: await readFile(`${first.path}.prov`, 'utf8') };
+
+    const failing: Signer = { ...john, sign: async () => Promise.reject(new GpgError('signing device unplugged')) };
+    await assert.rejects(packageChartFlow({ chartDir, destination: out, appVersion: '2.0.0', sign: failing }), { code: 'GPG_FAILED' });
+
+    assert.deepEqual((await readdir(out)).sort(), ['hello-world-0.1.0.tgz', 'hello-world-0.1.0.tgz.prov'], 'no staging folder left behind');
+    assert.deepEqual(await readFile(first.path), before.tgz);
+    assert.equal(await readFile(`${first.path}.prov`, 'utf8'), before.prov);
+  });
+
+  it('refuses a signature that does not verify before writing anything', async () => {
+    const out = join(work, 'bad-sig');
+    const john = await createSigner({ keyName: 'John', keyrings: [keyFile('john-secring.gpg')] });
+    const jane = await readPrivateKey({ armoredKey: await readFile(keyFile('jane-sec.asc'), 'utf8') });
+    // A signer whose published public key is not the key that signs.
+    const liar: Signer = { ...john, publicKeys: async () => [jane.toPublic()] };
+    await assert.rejects(packageChartFlow({ chartDir, destination: out, sign: liar }), { code: 'SIGNER_UNKNOWN' });
+    assert.deepEqual(await readdir(out), []);
+  });
+
+  it('reports the signer as verify does', async () => {
+    const out = join(work, 'report');
+    const r = await packageChartFlow({ chartDir, destination: out, sign: { keyName: 'Sam', keyrings: [keyFile('sam-secring.gpg')] } });
+    assert.equal(r.provenance?.signer.userId, 'Sam Subkey <sam@example.com>');
+    assert.equal(r.provenance?.signer.hashAlgorithm, 'SHA512');
+    assert.notEqual(r.provenance?.signer.keyId, r.provenance?.signer.fingerprint.slice(-16), 'signed by the subkey');
+  });
+});
