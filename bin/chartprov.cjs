@@ -3,7 +3,7 @@
 // Start-up matters for one-shot commands (`chartprov verify x.tgz` is measured
 // against `helm verify`). Node 20 has no compile cache for modules, so we
 // compile the single-file bundle through vm.Script with V8's code cache,
-// kept per user and per bundle/Node version; any problem → plain compile.
+// kept per user, bundle, Node version and command; any problem → plain compile.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -18,7 +18,9 @@ if (useCache) {
   try {
     const stat = fs.statSync(bundle);
     const base = process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache');
-    const key = `${process.version}-${stat.size}-${Math.floor(stat.mtimeMs)}`;
+    // One cache per command: each holds the functions its command compiled.
+    const command = /^[a-z]+$/.test(process.argv[2] || '') ? process.argv[2] : 'other';
+    const key = `${process.version}-${stat.size}-${Math.floor(stat.mtimeMs)}-${command}`;
     cacheFile = path.join(base, 'chartprov', `compile-${key}.v8`);
     cached = fs.readFileSync(cacheFile);
   } catch {

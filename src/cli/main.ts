@@ -132,10 +132,15 @@ program.commands.forEach(function inherit(cmd: Command): void {
   cmd.commands.forEach(inherit);
 });
 
-exitQuietlyOnClosedPipe();
-program.parseAsync(process.argv).catch((err: unknown) => {
-  const e = err as { code?: string; exitCode?: number };
-  const benign = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
-  // Commander has already printed the message through outputError.
-  process.exitCode = benign ? 0 : e.code === 'commander.executeSubCommandAsync' ? (e.exitCode ?? 1) : 2;
-});
+/** Runs the CLI on a full argv (`[node, script, ...args]`). */
+function run(argv: string[]): void {
+  exitQuietlyOnClosedPipe();
+  program.parseAsync(argv).catch((err: unknown) => {
+    const e = err as { code?: string; exitCode?: number };
+    const benign = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
+    // Commander has already printed the message through outputError.
+    process.exitCode = benign ? 0 : e.code === 'commander.executeSubCommandAsync' ? (e.exitCode ?? 1) : 2;
+  });
+}
+
+run(process.argv);

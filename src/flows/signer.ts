@@ -12,7 +12,6 @@ import { isHelm3Compatible, isKeyEncrypted, loadKeyring, readSigningKeyFromText,
 import type { Keyring } from '../keys/index.js';
 import { parseProvenance, signProvenanceText, verifyProvenance } from '../provenance/index.js';
 import type { SignerInfo } from '../provenance/index.js';
-import { exportGpgPublicKey, findGpgSecretKey, gpgClearsign } from './gpg-signer.js';
 
 /** A passphrase, or a function asked for it only when the key is encrypted. */
 export type PassphraseSource = string | (() => Promise<string | undefined>);
@@ -44,6 +43,12 @@ export interface Signer {
   sign(text: string): Promise<string>;
   /** The signer's public key(s), to check each signature before it is written. */
   publicKeys(): Promise<PublicKey[]>;
+  /**
+   * Set when chartprov itself signs (openpgp): what `verify` will report for a
+   * signature made at `signedAt`. Such signatures need no check; one made by an
+   * outside program (gpg) is verified before it is written.
+   */
+  ownSignature?: { info(signedAt: Date): SignerInfo; sign(text: string, signedAt: Date): Promise<string> };
   /** Warnings to show the user (e.g. Helm 3 cannot read this key type). */
   warnings: string[];
 }
@@ -64,6 +69,8 @@ async function resolvePassphrase(source: PassphraseSource | undefined): Promise<
 }
 
 async function createGpgSigner(opts: SignerOptions): Promise<Signer> {
+  // Loaded only here: child_process (and with it net, dgram) costs start-up time.
+  const { exportGpgPublicKey, findGpgSecretKey, gpgClearsign } = await import('./gpg-signer.js');
   const gpgOpts = { keyName: opts.keyName, homedir: opts.gpgHome };
   const key = await findGpgSecretKey(gpgOpts);
   const passphrase = typeof opts.passphrase === 'string' ? opts.passphrase : undefined;
@@ -102,13 +109,25 @@ export async function createSigner(opts: SignerOptions = {}): Promise<Signer> {
     warnings,
     sign: (text) => signProvenanceText(text, unlocked, { signingKeyId: selected.signingKeyId }),
     publicKeys: async () => [selected.key.toPublic()],
+    ownSignature: {
+      sign: (text, signedAt) => signProvenanceText(text, unlocked, { signingKeyId: selected.signingKeyId, date: signedAt }),
+      info: (signedAt) => ({
+        keyId: selected.signingKeyId,
+        fingerprint: selected.fingerprint,
+        userId: selected.userId,
+        signedAt: signedAt.toISOString(),
+        hashAlgorithm: 'SHA512',
+        algorithm: selected.algorithm,
+      }),
+    },
   };
 }
 
 /**
- * Signs a provenance message and checks the result before anyone writes it:
- * the signature verifies with the signer's public key and the signed text is
- * exactly the message (a gpg we do not control could add or alter lines).
+ * Signs a provenance message. What an outside program (gpg) returns is
+ * checked before anyone writes it: the signature verifies with the signer's
+ * public key and the signed text is exactly the message (a gpg we do not
+ * control could add or alter lines).
  * Returns the .prov and the signer as `verify` would report it.
  */
 export async function signAndCheck(
@@ -117,6 +136,11 @@ export async function signAndCheck(
   fileName: string,
   sha256: string,
 ): Promise<{ prov: string; signer: SignerInfo }> {
+  if (signer.ownSignature) {
+    // OpenPGP signature times have whole seconds; report exactly what is stored.
+    const signedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+    return { prov: await signer.ownSignature.sign(message, signedAt), signer: signer.ownSignature.info(signedAt) };
+  }
   const prov = await signer.sign(message);
   const parsed = parseProvenance(prov);
   if (parsed.signedText.replace(/\n+$/, '') !== message.replace(/\n+$/, '')) {

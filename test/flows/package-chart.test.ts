@@ -6,6 +6,7 @@ import { readPrivateKey } from 'openpgp';
 import { GpgError } from '../../src/errors.js';
 import { packageChartFlow } from '../../src/flows/package-chart.js';
 import { createSigner } from '../../src/flows/signer.js';
+import { verifyCharts } from '../../src/flows/verify-charts.js';
 import type { Signer } from '../../src/flows/signer.js';
 import { helloWorldSource } from '../peers/charts.js';
 import { keyFile } from '../peers/paths.js';
@@ -28,7 +29,11 @@ describe('packageChartFlow with signing', () => {
     const first = await packageChartFlow({ chartDir, destination: out, sign: john });
     const before = { tgz: await readFile(first.path), prov: await readFile(`${first.path}.prov`, 'utf8') };
 
-    const failing: Signer = { ...john, sign: async () => Promise.reject(new GpgError('signing device unplugged')) };
+    const failing: Signer = {
+      ...john,
+      ownSignature: undefined,
+      sign: async () => Promise.reject(new GpgError('signing device unplugged')),
+    };
     await assert.rejects(packageChartFlow({ chartDir, destination: out, appVersion: '2.0.0', sign: failing }), { code: 'GPG_FAILED' });
 
     assert.deepEqual((await readdir(out)).sort(), ['hello-world-0.1.0.tgz', 'hello-world-0.1.0.tgz.prov'], 'no staging folder left behind');
@@ -40,8 +45,8 @@ describe('packageChartFlow with signing', () => {
     const out = join(work, 'bad-sig');
     const john = await createSigner({ keyName: 'John', keyrings: [keyFile('john-secring.gpg')] });
     const jane = await readPrivateKey({ armoredKey: await readFile(keyFile('jane-sec.asc'), 'utf8') });
-    // A signer whose published public key is not the key that signs.
-    const liar: Signer = { ...john, publicKeys: async () => [jane.toPublic()] };
+    // An outside signer (like gpg) whose published public key is not the key that signs.
+    const liar: Signer = { ...john, ownSignature: undefined, publicKeys: async () => [jane.toPublic()] };
     await assert.rejects(packageChartFlow({ chartDir, destination: out, sign: liar }), { code: 'SIGNER_UNKNOWN' });
     assert.deepEqual(await readdir(out), []);
   });
@@ -52,5 +57,8 @@ describe('packageChartFlow with signing', () => {
     assert.equal(r.provenance?.signer.userId, 'Sam Subkey <sam@example.com>');
     assert.equal(r.provenance?.signer.hashAlgorithm, 'SHA512');
     assert.notEqual(r.provenance?.signer.keyId, r.provenance?.signer.fingerprint.slice(-16), 'signed by the subkey');
+    const verified = await verifyCharts({ charts: [r.path], keyrings: [keyFile('sam-pubring.gpg')] });
+    assert.ok(verified.results[0]?.ok);
+    assert.deepEqual(r.provenance?.signer, verified.results[0].signer, 'package reports exactly what verify reports');
   });
 });
