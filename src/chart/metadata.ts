@@ -118,6 +118,8 @@ const UINT64_MAX = (1n << 64n) - 1n;
  * allowed there, each fitting in uint64), then SemVer pre-release and build
  * parts, where numeric pre-release identifiers must not have leading zeros.
  * So "v1.2", "1" and "01.02.03" pass; "1.0.0-01", "1.2.3.4", "V1" do not.
+ * The `semver` package's loose mode draws the line elsewhere (it rejects
+ * "1" and "v1.2", accepts "=1.2.3"), hence this rule of our own.
  */
 export function isHelmVersion(v: string): boolean {
   const m = LOOSE_SEMVER.exec(v);
