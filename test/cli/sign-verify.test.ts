@@ -28,6 +28,13 @@ async function helmVerify(major: 3 | 4, chart: string, pubring: string) {
   return runHelm(major, ['verify', '--keyring', pubring, chart]);
 }
 
+/** Both real Helms accept the chart's .prov with the given public keyring. */
+async function assertHelm3And4Verify(chart: string, pubring: string): Promise<void> {
+  const [h3, h4] = await Promise.all([helmVerify(3, chart, pubring), helmVerify(4, chart, pubring)]);
+  assert.equal(h3.code, 0, `helm 3: ${h3.stderr}`);
+  assert.equal(h4.code, 0, `helm 4: ${h4.stderr}`);
+}
+
 before(async () => {
   ({ dir: work, cleanup } = await tempDir());
   chartDir = await helloWorldSource(work);
@@ -81,12 +88,7 @@ describe('package --sign: Helm verifies what we sign', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.ok(!r.stdout.includes('correct horse') && !r.stderr.includes('correct horse'), 'passphrase must never be printed');
       const chart = join(out, 'hello-world-0.1.0.tgz');
-      const [h3, h4] = await Promise.all([
-        helmVerify(3, chart, keyFile('pat-pubring.gpg')),
-        helmVerify(4, chart, keyFile('pat-pubring.gpg')),
-      ]);
-      assert.equal(h3.code, 0, h3.stderr);
-      assert.equal(h4.code, 0, h4.stderr);
+      await assertHelm3And4Verify(chart, keyFile('pat-pubring.gpg'));
     });
   }
 
@@ -133,12 +135,7 @@ describe('package --sign: Helm verifies what we sign', () => {
     await copyFile(goldens.helm4.chart, chart);
     const r = await runCli(['sign', chart, '--key', 'John', '--keyring', keyFile('john-sec.asc')]);
     assert.equal(r.code, 0, r.stderr);
-    const [h3, h4] = await Promise.all([
-      helmVerify(3, chart, keyFile('john-pubring.gpg')),
-      helmVerify(4, chart, keyFile('john-pubring.gpg')),
-    ]);
-    assert.equal(h3.code, 0, h3.stderr);
-    assert.equal(h4.code, 0, h4.stderr);
+    await assertHelm3And4Verify(chart, keyFile('john-pubring.gpg'));
   });
 
   it('CHARTPROV_SIGNING_KEY (armored, for CI) signs without a keyring', async () => {
@@ -147,8 +144,7 @@ describe('package --sign: Helm verifies what we sign', () => {
     const r = await runCli(['package', chartDir, '-d', out, '--sign'], { env: { CHARTPROV_SIGNING_KEY: armored } });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(!r.stdout.includes('PRIVATE KEY') && !r.stderr.includes('PRIVATE KEY'));
-    const h3 = await helmVerify(3, join(out, 'hello-world-0.1.0.tgz'), keyFile('john-pubring.gpg'));
-    assert.equal(h3.code, 0, h3.stderr);
+    await assertHelm3And4Verify(join(out, 'hello-world-0.1.0.tgz'), keyFile('john-pubring.gpg'));
   });
 });
 
