@@ -2,8 +2,11 @@
 'use strict';
 // Start-up matters for one-shot commands (`chartprov verify x.tgz` is measured
 // against `helm verify`). Node 20 has no compile cache for modules, so we
-// compile the single-file bundle through vm.Script with V8's code cache,
-// kept per user, bundle, Node version and command; any problem → plain compile.
+// compile the single-file bundle through vm.Script with V8's code cache.
+// A cache file is code we run: it is used only from a folder and file the
+// current user owns and nobody else can write, and it is keyed by the bundle's
+// sha256 (written by the build), Node's version and the command. Any problem
+// means a plain compile, never a failure.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -11,33 +14,49 @@ const Module = require('node:module');
 
 const bundle = path.join(__dirname, '..', 'dist', 'cli-bundle', 'chartprov.cjs');
 const source = fs.readFileSync(bundle, 'utf8');
-const useCache = process.env.CHARTPROV_NO_COMPILE_CACHE !== '1';
+
+function privateToUs(p, wantDir) {
+  const st = fs.lstatSync(p, { throwIfNoEntry: false });
+  const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+  return !!st && (wantDir ? st.isDirectory() : st.isFile()) && st.uid === uid && (st.mode & 0o022) === 0;
+}
+
+let cacheDir;
 let cacheFile;
 let cached;
-if (useCache) {
+if (process.env.CHARTPROV_NO_COMPILE_CACHE !== '1' && typeof process.getuid === 'function') {
   try {
-    const stat = fs.statSync(bundle);
+    const id = fs.readFileSync(`${bundle}.id`, 'utf8').trim();
     const base = process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache');
     // One cache per command: each holds the functions its command compiled.
     const command = /^[a-z]+$/.test(process.argv[2] || '') ? process.argv[2] : 'other';
-    const key = `${process.version}-${stat.size}-${Math.floor(stat.mtimeMs)}-${command}`;
-    cacheFile = path.join(base, 'chartprov', `compile-${key}.v8`);
-    cached = fs.readFileSync(cacheFile);
+    cacheDir = path.join(base, 'chartprov');
+    cacheFile = path.join(cacheDir, `compile-${id.slice(0, 16)}-${process.version}-${command}.v8`);
+    if (privateToUs(cacheDir, true) && privateToUs(cacheFile, false)) cached = fs.readFileSync(cacheFile);
   } catch {
-    cached = undefined;
+    cacheFile = undefined;
   }
 }
+
 const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData: cached });
 if (cacheFile && (cached === undefined || script.cachedDataRejected)) {
-  // Written after the command ran, so the functions it used are in the cache.
-  process.once('exit', () => {
+  // Written after a successful run, so the functions the command used are in it.
+  process.once('exit', (code) => {
+    if (code !== 0) return;
     try {
-      fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+      // Only the last level is created: a missing or odd base folder means no cache.
+      if (!fs.existsSync(cacheDir)) fs.mkdirSync(cacheDir, { mode: 0o700 });
+      if (!privateToUs(cacheDir, true)) return;
+      const name = path.basename(cacheFile);
+      const stale = name.slice(0, 'compile-'.length + 16);
+      for (const f of fs.readdirSync(cacheDir)) {
+        if (f.startsWith('compile-') && !f.startsWith(stale)) fs.rmSync(path.join(cacheDir, f), { force: true });
+      }
       const tmp = `${cacheFile}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600, flag: 'wx' });
       fs.renameSync(tmp, cacheFile);
     } catch {
-      // A read-only home only costs start-up time.
+      // No cache only costs start-up time.
     }
   });
 }

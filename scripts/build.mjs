@@ -2,7 +2,8 @@
 // for the CLI, because Node's start-up is dominated by module loading
 // (../shared/docs/performance.md): one file, lightweight openpgp, lazy chunks.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,3 +56,8 @@ await esbuild.build({
   alias: { openpgp: openpgpLight },
   define: { __CHARTPROV_VERSION__: JSON.stringify(pkg.version) },
 });
+
+// The bundle's identity for bin/chartprov.cjs's code cache: a cache made for
+// other bytes is never used, whatever the file's size or mtime.
+const bundlePath = join(root, 'dist', 'cli-bundle', 'chartprov.cjs');
+writeFileSync(`${bundlePath}.id`, `${createHash('sha256').update(readFileSync(bundlePath)).digest('hex')}\n`);

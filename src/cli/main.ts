@@ -41,8 +41,9 @@ function action(load: () => Promise<CommandRunner>) {
       const code = await run(...positional, opts);
       process.exitCode = code ?? 0;
     } catch (err) {
+      const debug = Boolean(opts.debug) || process.env.CHARTPROV_DEBUG === '1';
       process.exitCode = printError(err, {
-        debug: Boolean(opts.debug) || process.env.CHARTPROV_DEBUG === '1',
+        debug,
         format: opts.output === 'json' ? 'json' : 'text',
       });
     }

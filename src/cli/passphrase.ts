@@ -18,7 +18,9 @@ function firstLine(text: string): string {
 export async function passphraseFromOptions(opts: { passphraseFile?: string }): Promise<PassphraseSource | undefined> {
   if (opts.passphraseFile === '-') return firstLine(await readStdin());
   if (opts.passphraseFile) {
-    return firstLine((await readSmallFile(opts.passphraseFile, { what: 'passphrase file', maxBytes: 64 * 1024 })).toString('utf8'));
+    return firstLine(
+      (await readSmallFile(opts.passphraseFile, { what: 'passphrase file', maxBytes: 64 * 1024, allowStreams: true })).toString('utf8'),
+    );
   }
   if (process.env.CHARTPROV_PASSPHRASE !== undefined) return process.env.CHARTPROV_PASSPHRASE;
   if (process.stdin.isTTY) return () => promptHidden('Password: ');

@@ -173,17 +173,15 @@ export async function findGpgSecretKey(opts: GpgSignerOptions): Promise<GpgSecre
   return pickGpgKey(parseGpgSecretKeys(r.stdout), opts.keyName);
 }
 
-/** The public key gpg holds for a fingerprint, binary (to check what gpg signed). */
-export async function exportGpgPublicKey(opts: GpgSignerOptions, fingerprint: string): Promise<Uint8Array> {
-  const bin = opts.gpgBinary ?? process.env.CHARTPROV_GPG ?? 'gpg';
-  const args = [...(opts.homedir ? ['--homedir', opts.homedir] : []), '--batch', '--export', fingerprint];
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.on('error', (err) => reject(new GpgError(`cannot run ${bin}: ${err.message}`, { cause: err })));
-    child.on('close', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-  });
+/** The public key gpg holds for a fingerprint, armored (to check what gpg signed). */
+export async function exportGpgPublicKey(opts: GpgSignerOptions, fingerprint: string): Promise<string> {
+  const r = await runGpg(opts, ['--batch', '--armor', '--export', fingerprint], '');
+  if (r.code !== 0 || !r.stdout.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) {
+    throw new GpgError(`gpg cannot export the public key ${fingerprint}: ${lastGpgLine(r.stderr)}`, {
+      hint: 'check the key with: gpg --list-keys',
+    });
+  }
+  return r.stdout;
 }
 
 /** Clearsigns `text` with SHA512 using the gpg binary; returns the .prov text. */

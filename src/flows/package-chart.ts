@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { packageChart } from '../chart/index.js';
 import type { ChartMetadata } from '../chart/index.js';
+import { FileWriteError } from '../errors.js';
 import { toWriteError, writeFileAtomic } from '../fs/atomic-write.js';
 import { buildProvenanceMessage } from '../provenance/index.js';
 import type { SignChartResult } from './sign-chart.js';
@@ -83,13 +84,14 @@ async function movePairIn(staging: string, moves: Array<[from: string, to: strin
   const placed: string[] = [];
   try {
     for (const [i, [, to]] of moves.entries()) {
+      const existing = await lstat(to).catch(() => undefined);
+      if (!existing) continue;
+      // Only a previous archive or prov is replaced; a folder in the way is the user's data.
+      if (existing.isDirectory())
+        throw new FileWriteError(to, { hint: 'a folder has the name of the file to write; move it away or choose another -d' });
       const backup = join(staging, `previous-${i}`);
-      try {
-        await rename(to, backup);
-        restored.push([backup, to]);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
+      await rename(to, backup);
+      restored.push([backup, to]);
     }
     for (const [from, to] of moves) {
       await rename(from, to);

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { readKeys } from 'openpgp';
 import type { PublicKey } from 'openpgp';
 import { GpgError, UsageError } from '../errors.js';
-import { isHelm3Compatible, isKeyEncrypted, loadKeyring, readSigningKeyFromText, selectSigningKey, unlockKey } from '../keys/index.js';
+import {
+  isHelm3Compatible,
+  isKeyEncrypted,
+  primaryUserId,
+  loadKeyring,
+  readSigningKeyFromText,
+  selectSigningKey,
+  unlockKey,
+} from '../keys/index.js';
 import type { Keyring } from '../keys/index.js';
 import { parseProvenance, signProvenanceText, verifyProvenance } from '../provenance/index.js';
 import type { SignerInfo } from '../provenance/index.js';
@@ -79,7 +87,7 @@ async function createGpgSigner(opts: SignerOptions): Promise<Signer> {
     identity: { userId: key.userId, fingerprint: key.fingerprint },
     warnings: key.algorithms.includes(EDDSA) ? [HELM3_WARNING(key.fingerprint, 'EdDSA')] : [],
     sign: (text) => gpgClearsign(text, { ...gpgOpts, fingerprint: key.fingerprint, passphrase }),
-    publicKeys: async () => readKeys({ binaryKeys: await exportGpgPublicKey(gpgOpts, key.fingerprint) }),
+    publicKeys: async () => readKeys({ armoredKeys: await exportGpgPublicKey(gpgOpts, key.fingerprint) }),
   };
 }
 
@@ -103,9 +111,11 @@ export async function createSigner(opts: SignerOptions = {}): Promise<Signer> {
 
   const selected = await selectSigningKey(keyring, opts.keyName);
   const unlocked = isKeyEncrypted(selected.key) ? await unlockKey(selected.key, await resolvePassphrase(opts.passphrase)) : selected.key;
+  // verify names a signer by the key's primary user id, whichever one --key matched.
+  const userId = await primaryUserId(selected.key);
   const warnings = isHelm3Compatible(selected.key) ? [] : [HELM3_WARNING(selected.fingerprint, selected.algorithm)];
   return {
-    identity: { userId: selected.userId, fingerprint: selected.fingerprint },
+    identity: { userId, fingerprint: selected.fingerprint },
     warnings,
     sign: (text) => signProvenanceText(text, unlocked, { signingKeyId: selected.signingKeyId }),
     publicKeys: async () => [selected.key.toPublic()],
@@ -114,7 +124,7 @@ export async function createSigner(opts: SignerOptions = {}): Promise<Signer> {
       info: (signedAt) => ({
         keyId: selected.signingKeyId,
         fingerprint: selected.fingerprint,
-        userId: selected.userId,
+        userId,
         signedAt: signedAt.toISOString(),
         hashAlgorithm: 'SHA512',
         algorithm: selected.algorithm,

@@ -1,6 +1,7 @@
 // Every failure a user can hit: a stable code, a one-line message, a hint,
 // exit status ≠ 0, no stack trace without --debug, nothing half-written.
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -277,5 +278,53 @@ describe('nothing half-written', () => {
     assert.equal(await readFile(join(out, 'hello-world-0.1.0.tgz.prov'), 'utf8'), before);
     const v = await runCli(['verify', join(out, 'hello-world-0.1.0.tgz'), ...johnPub]);
     assert.equal(v.code, 0, v.stderr);
+  });
+});
+
+describe('more things a user can get wrong', () => {
+  it('package --sign never replaces a folder that has the archive name', async () => {
+    const out = await fresh();
+    await mkdir(join(out, 'hello-world-0.1.0.tgz.prov'));
+    await writeFile(join(out, 'hello-world-0.1.0.tgz.prov', 'important.txt'), 'keep me');
+    await expectError(['package', chartDir, '-d', out, '--sign', ...john], 'FILE_WRITE_FAILED');
+    assert.equal(await readFile(join(out, 'hello-world-0.1.0.tgz.prov', 'important.txt'), 'utf8'), 'keep me');
+    assert.deepEqual(await readdir(out), ['hello-world-0.1.0.tgz.prov']);
+  });
+  it('keys generate refuses an empty passphrase instead of making an unprotected key', async () => {
+    const pass = join(await fresh(), 'empty');
+    await writeFile(pass, '\n');
+    const dir = join(work, 'gen-empty');
+    await expectError(['keys', 'generate', '--name', 'X', '--type', 'ed25519', '--passphrase-file', pass, '-d', dir], 'USAGE');
+    await expectError(
+      ['keys', 'generate', '--name', 'X', '--type', 'ed25519', '--passphrase-file', pass, '--no-passphrase', '-d', dir],
+      'USAGE',
+    );
+  });
+  it('a passphrase file may be a pipe, as with `--passphrase-file <(pass show key)`', async () => {
+    const out = await fresh();
+    const fifo = join(out, '..', `pass-fifo-${n}`);
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', `printf 'correct horse\\n' > '${fifo}'`]);
+    const r = await runCli([
+      'package',
+      chartDir,
+      '-d',
+      out,
+      '--sign',
+      '--key',
+      'Pat',
+      '--keyring',
+      keyFile('pat-secring.gpg'),
+      '--passphrase-file',
+      fifo,
+    ]);
+    writer.kill();
+    assert.equal(r.code, 0, r.stderr);
+  });
+  it('a .prov that is a FIFO is refused, not waited on', async () => {
+    const a = await goldenCopy();
+    await rm(a.prov);
+    execFileSync('mkfifo', [a.prov]);
+    await expectError(['verify', a.chart, ...johnPub], 'FILE_UNREADABLE');
   });
 });

@@ -259,3 +259,24 @@ describe('verify: we accept what Helm signs, from every keyring format', () => {
     assert.equal(json.results[2].error.code, 'PROV_INVALID');
   });
 });
+
+describe('a key with several user ids', () => {
+  it('package reports the signer exactly as verify does, whichever user id --key matched', async () => {
+    const gpg = await tempGpg();
+    try {
+      await gpg.ok(['--passphrase', '', '--quick-gen-key', 'Alice Primary <alice@example.com>', 'ed25519', 'sign,cert', 'never']);
+      const fpr = await gpg.fingerprint('alice@example.com');
+      await gpg.ok(['--passphrase', '', '--quick-add-uid', fpr, 'Alice Work <alice@work.example>']);
+      const secring = join(work, 'alice-secring.gpg');
+      await gpg.ok(['--passphrase', '', '--yes', '--export-secret-keys', '-o', secring, fpr]);
+      const out = await outDir();
+      const signed = await runCli(['package', chartDir, '-d', out, '--sign', '--key', 'Alice Work', '--keyring', secring, '-o', 'json']);
+      assert.equal(signed.code, 0, signed.stderr);
+      const verified = await runCli(['verify', join(out, 'hello-world-0.1.0.tgz'), '--keyring', gpg.home, '-o', 'json']);
+      assert.equal(verified.code, 0, verified.stderr);
+      assert.deepEqual(JSON.parse(signed.stdout).signer, JSON.parse(verified.stdout).results[0].signer);
+    } finally {
+      await gpg.close();
+    }
+  });
+});

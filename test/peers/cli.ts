@@ -30,7 +30,14 @@ function testHome(): string {
 export function runCli(args: string[], opts: CliOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const home = testHome();
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, GNUPGHOME: join(home, '.gnupg'), NO_COLOR: '1', ...opts.env };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: home,
+      GNUPGHOME: join(home, '.gnupg'),
+      XDG_CACHE_HOME: join(home, '.cache'),
+      NO_COLOR: '1',
+      ...opts.env,
+    };
     // Tests must not pick up the developer's real keys or passphrase.
     if (!opts.env?.CHARTPROV_PASSPHRASE) delete env.CHARTPROV_PASSPHRASE;
     if (!opts.env?.CHARTPROV_SIGNING_KEY) delete env.CHARTPROV_SIGNING_KEY;

