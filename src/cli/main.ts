@@ -18,8 +18,18 @@ const program = new Command('chartprov')
   .exitOverride()
   .configureOutput({
     // Commander's own parse errors follow our error format and code.
-    outputError: (str, write) => write(`error[USAGE]: ${str.replace(/^error: /, '').trimEnd()}\nhint: run with --help for usage\n`),
+    outputError: (str, write) => {
+      const message = str.replace(/^error: /, '').trimEnd();
+      const hint = 'run with --help for usage';
+      if (wantsJson(process.argv)) process.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message, hint } }, null, 2)}\n`);
+      write(`error[USAGE]: ${message}\nhint: ${hint}\n`);
+    },
   });
+
+/** `-o json` / `--output json` anywhere on the line, even when parsing failed. */
+function wantsJson(argv: string[]): boolean {
+  return argv.some((a, i) => a === '--output=json' || a === '-ojson' || ((a === '-o' || a === '--output') && argv[i + 1] === 'json'));
+}
 
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
 const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -31,9 +31,11 @@ export async function passphraseFromOptions(opts: { passphraseFile?: string }): 
 export function promptHidden(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(prompt);
     let value = '';
+    // Raw mode before the prompt shows: what is typed after it is never echoed,
+    // and Ctrl-C reaches us as a key instead of killing the process.
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.resume();
     stdin.setEncoding('utf8');
     const done = (err?: Error) => {

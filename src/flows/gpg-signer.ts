@@ -128,9 +128,11 @@ export function pickGpgKey(keys: GpgSecretKey[], name: string | undefined): GpgS
     matches = keys;
   } else {
     const hex = name.replace(/^0x/i, '').toUpperCase();
-    const byId = /^[0-9A-F]{16}$|^[0-9A-F]{40}$/.test(hex) ? keys.filter((k) => k.ids.some((id) => id.toUpperCase() === hex)) : [];
+    const byId = /^[0-9A-F]{16}$|^[0-9A-F]{40}$|^[0-9A-F]{64}$/.test(hex)
+      ? keys.filter((k) => k.ids.some((id) => id.toUpperCase() === hex))
+      : [];
     const exact = keys.filter((k) => k.userIds.includes(name));
-    matches = byId.length ? byId : exact.length ? exact : keys.filter((k) => k.userIds.some((u) => u.includes(name)));
+    matches = exact.length ? exact : byId.length ? byId : keys.filter((k) => k.userIds.some((u) => u.includes(name)));
   }
   const label = name ? JSON.stringify(name) : '(no --key given)';
   if (matches.length === 0) {

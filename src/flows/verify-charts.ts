@@ -109,7 +109,13 @@ async function verifyOne(chart: string, provPath: string, keys: PublicKey[], now
   } catch (err) {
     // One chart's failure never aborts the batch; an unexpected error is reported as INTERNAL for that chart.
     const coded =
-      err instanceof ChartprovError ? err.toJSON() : { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+      err instanceof ChartprovError
+        ? err.toJSON()
+        : {
+            code: 'INTERNAL',
+            message: err instanceof Error ? err.message : String(err),
+            hint: 'this is a bug in chartprov: run again with --debug and report the output',
+          };
     return { ok: false, chart, provenance: provPath, error: coded };
   }
 }

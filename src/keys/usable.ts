@@ -18,7 +18,8 @@ export interface KeyUsableOptions {
   userId?: string;
   /**
    * When verifying: the signature's creation time. A key that had already
-   * expired then is refused saying so, even if its expiry was extended since.
+   * expired then, by the expiry its current self-signature states, is refused
+   * saying so; a key whose expiry was extended since counts with the new date.
    */
   signedAt?: Date;
 }

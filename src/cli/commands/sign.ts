@@ -19,7 +19,7 @@ export async function signCommand(charts: string[], flags: SigningFlags & { outp
       results.push({ ok: true, result: r });
       if (flags.output !== 'json') println(`Signed ${r.chartPath} → ${r.provPath} (by ${r.signer.userId}, ${r.signer.fingerprint})`);
     } catch (err) {
-      if (!(err instanceof ChartprovError) || charts.length === 1) throw err;
+      if (!(err instanceof ChartprovError) || (charts.length === 1 && flags.output !== 'json')) throw err;
       results.push({ ok: false, chart: chartPath, error: err });
       if (flags.output !== 'json') process.stderr.write(`error[${err.code}]: ${chartPath}: ${err.message}\n`);
     }

@@ -1,0 +1,91 @@
+// What the user sees: the passphrase prompt on a real terminal (a pty made
+// by util-linux `script`), and JSON on stdout for every error under -o json.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { goldens, helloWorldSource } from '../peers/charts.js';
+import { runCli } from '../peers/cli.js';
+import { cliPath, keyFile } from '../peers/paths.js';
+import { tempDir } from '../peers/tmp.js';
+
+let work: string;
+let chartDir: string;
+let cleanup: () => Promise<void>;
+before(async () => {
+  ({ dir: work, cleanup } = await tempDir());
+  chartDir = await helloWorldSource(work);
+});
+after(() => cleanup());
+
+/** Runs the CLI on a pseudo-terminal; `type` is typed once the prompt shows. */
+function onTerminal(args: string[], type: string): Promise<{ code: number; screen: string }> {
+  return new Promise((resolve, reject) => {
+    const command = [process.execPath, cliPath, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const env = { ...process.env };
+    delete env.CHARTPROV_PASSPHRASE;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env });
+    let screen = '';
+    let typed = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      screen += d;
+      if (!typed && screen.includes('Password:')) {
+        typed = true;
+        child.stdin.write(type);
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, screen }));
+  });
+}
+
+describe('passphrase prompt on a TTY', () => {
+  it('asks without echo and signs with the typed passphrase', async () => {
+    const out = join(work, 'tty-ok');
+    const r = await onTerminal(
+      ['package', chartDir, '-d', out, '--sign', '--key', 'Pat', '--keyring', keyFile('pat-secring.gpg')],
+      'correct horse\r',
+    );
+    assert.equal(r.code, 0, r.screen);
+    assert.match(r.screen, /Password: /);
+    assert.doesNotMatch(r.screen, /correct horse/, 'the passphrase is not echoed');
+    assert.deepEqual((await readdir(out)).sort(), ['hello-world-0.1.0.tgz', 'hello-world-0.1.0.tgz.prov']);
+  });
+
+  it('Ctrl-C at the prompt cancels with PASSPHRASE_REQUIRED and writes nothing', async () => {
+    const out = join(work, 'tty-cancel');
+    const r = await onTerminal(
+      ['package', chartDir, '-d', out, '--sign', '--key', 'Pat', '--keyring', keyFile('pat-secring.gpg')],
+      '\u0003',
+    );
+    assert.equal(r.code, 1, r.screen);
+    assert.match(r.screen, /error\[PASSPHRASE_REQUIRED\]/);
+    assert.deepEqual(await readdir(out).catch(() => []), [], 'not even the destination folder');
+  });
+});
+
+describe('-o json', () => {
+  it('usage errors are JSON on stdout too', async () => {
+    const r = await runCli(['verify', '--bogus', '-o', 'json']);
+    assert.equal(r.code, 2);
+    assert.equal(JSON.parse(r.stdout).error.code, 'USAGE');
+  });
+
+  it('sign reports signed and failed charts in one shape', async () => {
+    const dir = join(work, 'sign-json');
+    await mkdir(dir);
+    const good = join(dir, 'hello-world-0.1.0.tgz');
+    await copyFile(goldens.helm3.chart, good);
+    const bad = join(dir, 'broken-0.1.0.tgz');
+    await writeFile(bad, 'not a chart');
+    const both = await runCli(['sign', good, bad, '--key', 'John', '--keyring', keyFile('john-secring.gpg'), '-o', 'json']);
+    assert.equal(both.code, 1);
+    const json = JSON.parse(both.stdout);
+    assert.equal(json.signed.length, 1);
+    assert.equal(json.failed[0].error.code, 'NOT_A_CHART');
+    const one = await runCli(['sign', bad, '--key', 'John', '--keyring', keyFile('john-secring.gpg'), '-o', 'json']);
+    assert.equal(one.code, 1);
+    assert.deepEqual(Object.keys(JSON.parse(one.stdout)).sort(), ['failed', 'signed']);
+  });
+});
