@@ -113,7 +113,8 @@ export async function createSigner(opts: SignerOptions = {}): Promise<Signer> {
   const unlocked = isKeyEncrypted(selected.key) ? await unlockKey(selected.key, await resolvePassphrase(opts.passphrase)) : selected.key;
   // verify names a signer by the key's primary user id, whichever one --key matched.
   const userId = await primaryUserId(selected.key);
-  const warnings = isHelm3Compatible(selected.key) ? [] : [HELM3_WARNING(selected.fingerprint, selected.algorithm)];
+  const warnings = [...(keyring.warnings ?? [])];
+  if (!isHelm3Compatible(selected.key)) warnings.push(HELM3_WARNING(selected.fingerprint, selected.algorithm));
   return {
     identity: { userId, fingerprint: selected.fingerprint },
     warnings,

@@ -50,18 +50,23 @@ export interface VerifyChartsResult {
   verified: number;
   failed: number;
   results: ChartVerification[];
+  /** Keys the keyrings held that could not be read (skipped), and similar notes. */
+  warnings: string[];
 }
 
 /** Loads the public keys for verification from keyrings or Helm's defaults. */
 export async function loadVerificationKeys(keyrings: string[] | undefined): Promise<PublicKey[]> {
+  return (await loadVerificationKeyring(keyrings)).publicKeys;
+}
+
+async function loadVerificationKeyring(keyrings: string[] | undefined): Promise<{ publicKeys: PublicKey[]; warnings?: string[] }> {
   const paths = keyrings?.length ? keyrings : defaultKeyringPaths();
   if (paths.length === 0) {
     throw new UsageError('no keyring given and none found in ~/.gnupg', {
       hint: "pass --keyring FILE with the signer's public key (pubring.gpg, .asc, pubring.kbx or a gpg home)",
     });
   }
-  const keyring = await loadKeyring(paths);
-  return keyring.publicKeys;
+  return loadKeyring(paths);
 }
 
 type Verified = Extract<ChartVerification, { ok: true }>;
@@ -130,7 +135,10 @@ export async function verifyCharts(opts: VerifyChartsOptions): Promise<VerifyCha
   if (opts.provPath && opts.charts.length > 1) {
     throw new UsageError('--prov applies to a single chart', { hint: 'verify charts one at a time, or put each .prov beside its chart' });
   }
-  const keys = opts.keys ?? (await loadVerificationKeys(opts.keyrings));
+  const keyring = opts.keys ? { publicKeys: opts.keys } : await loadVerificationKeyring(opts.keyrings);
+  const keys = keyring.publicKeys;
+  const warnings = [...(keyring.warnings ?? [])];
+  if (keys.length === 0) warnings.push('the keyrings hold no public keys: no signature can verify');
   const results: ChartVerification[] = new Array(opts.charts.length);
   let next = 0;
   let done = 0;
@@ -144,7 +152,7 @@ export async function verifyCharts(opts: VerifyChartsOptions): Promise<VerifyCha
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, opts.charts.length) }, worker));
   const verified = results.filter((r) => r.ok).length;
-  return { verified, failed: results.length - verified, results };
+  return { verified, failed: results.length - verified, results, warnings };
 }
 
 /** Verifies one chart and throws its ChartprovError when it fails. */

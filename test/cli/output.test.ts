@@ -89,3 +89,14 @@ describe('-o json', () => {
     assert.deepEqual(Object.keys(JSON.parse(one.stdout)).sort(), ['failed', 'signed']);
   });
 });
+
+describe('warnings', () => {
+  it('verify says when the keyrings hold no keys at all', async () => {
+    const empty = join(work, 'empty.gpg');
+    await writeFile(empty, '');
+    const r = await runCli(['verify', goldens.helm3.chart, '--keyring', empty]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^warning: the keyrings hold no public keys/m);
+    assert.match(r.stderr, /^error\[SIGNER_UNKNOWN\]/m);
+  });
+});

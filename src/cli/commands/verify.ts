@@ -1,6 +1,6 @@
 import { verifyCharts } from '../../flows/verify-charts.js';
 import type { ChartVerification } from '../../flows/verify-charts.js';
-import { printJson, println, progress } from '../output.js';
+import { printJson, println, progress, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
 
 interface VerifyFlags {
@@ -18,6 +18,7 @@ export async function verifyCommand(charts: string[], flags: VerifyFlags): Promi
     onResult: (_r, done) => bar?.tick(done),
   });
   bar?.end();
+  for (const w of result.warnings) warn(w);
   if (flags.output === 'json') {
     printJson(result);
   } else if (charts.length === 1) {
