@@ -44,7 +44,10 @@ if (cacheFile && (cached === undefined || script.cachedDataRejected)) {
   process.once('exit', (code) => {
     if (code !== 0) return;
     try {
-      // Only the last level is created: a missing or odd base folder means no cache.
+      // ~/.cache and its chartprov folder are made one level at a time (never
+      // recursively: Node 20 spins forever on a recursive mkdir under /proc).
+      const base = path.dirname(cacheDir);
+      if (!fs.existsSync(base)) fs.mkdirSync(base, { mode: 0o700 });
       if (!fs.existsSync(cacheDir)) fs.mkdirSync(cacheDir, { mode: 0o700 });
       if (!privateToUs(cacheDir, true)) return;
       const name = path.basename(cacheFile);

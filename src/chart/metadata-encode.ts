@@ -144,6 +144,8 @@ function toJsonValue(v: unknown): JsonValue {
  * invalid UTF-8, reads as U+FFFD, which is printable and kept.
  */
 export function sanitizeString(s: string): string {
+  // Nearly every Chart.yaml string is printable ASCII: nothing to change.
+  if (PRINTABLE_ASCII.test(s)) return s;
   let out = '';
   for (const c of s) {
     if (GO_SPACE.test(c)) out += ' ';
@@ -157,3 +159,4 @@ export function sanitizeString(s: string): string {
 const GO_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u;
 const GO_PRINT = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 const LONE_SURROGATE = /^[\ud800-\udfff]$/;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;

@@ -14,8 +14,7 @@ after(() => cleanup());
 
 describe('compile cache', () => {
   it('is written after a successful run, per command, private to the user', async () => {
-    const cache = join(work, 'c1');
-    await mkdir(cache);
+    const cache = join(work, 'c1'); // like a missing ~/.cache: created
     const r = await runCli(['--help'], { env: { XDG_CACHE_HOME: cache } });
     assert.equal(r.code, 0);
     const files = await readdir(join(cache, 'chartprov'));
