@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { packageChart } from '../chart/index.js';
@@ -49,6 +50,14 @@ export async function packageChartFlow(opts: PackageOptions): Promise<PackageRes
   const staging = await mkdtemp(join(destination, '.chartprov-')).catch((err) => {
     throw toWriteError(destination, err);
   });
+  // Interrupted (Ctrl-C during a slow gpg or smartcard signature): remove the
+  // unsigned archive with the staging folder, then die of the same signal.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    rmSync(staging, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const packaged = await packageChart({ ...chartOpts, destination: staging });
     const message = buildProvenanceMessage(packaged.metadata, packaged.fileName, packaged.sha256);
@@ -71,6 +80,8 @@ export async function packageChartFlow(opts: PackageOptions): Promise<PackageRes
     };
     return { ...packaged, path, provenance };
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await rm(staging, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,8 @@
 // `--sign-with gpg` against the real gpg: keys only gpg-agent holds, Helm's
 // key-choice rules, and each failure mapped to chartprov's error codes.
 import assert from 'node:assert/strict';
-import { mkdir, readdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { helloWorldSource } from '../peers/charts.js';
@@ -9,7 +10,7 @@ import { runCli } from '../peers/cli.js';
 import { tempGpg } from '../peers/gpg.js';
 import type { Gpg } from '../peers/gpg.js';
 import { runHelm } from '../peers/helm.js';
-import { keyFile } from '../peers/paths.js';
+import { cliPath, keyFile } from '../peers/paths.js';
 import { tempDir } from '../peers/tmp.js';
 
 let work: string;
@@ -139,5 +140,31 @@ describe('flags', () => {
       work,
     ]);
     assertError(r, 'FILE_UNREADABLE');
+  });
+});
+
+describe('interrupted signing', () => {
+  it('Ctrl-C while gpg signs leaves no staging folder and no unsigned archive', async () => {
+    const out = await outDir();
+    // A gpg that lists keys normally but hangs when asked to sign (a slow smartcard).
+    const slowGpg = join(work, 'slow-gpg');
+    await writeFile(slowGpg, '#!/bin/sh\nfor a in "$@"; do [ "$a" = --clearsign ] && exec sleep 5; done\nexec gpg "$@"\n', {
+      mode: 0o755,
+    });
+    const child = spawn(process.execPath, [cliPath, 'package', chartDir, '-d', out, '--sign', '--sign-with', 'gpg', '--key', 'John'], {
+      env: { ...process.env, GNUPGHOME: gpg.home, CHARTPROV_GPG: slowGpg },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    for (let i = 0; i < 100 && !(await readdir(out)).some((f) => f.startsWith('.chartprov-')); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.ok(
+      (await readdir(out)).some((f) => f.startsWith('.chartprov-')),
+      'signing had started',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    assert.equal(await exited, 'SIGINT');
+    assert.deepEqual(await readdir(out), []);
   });
 });
