@@ -1,10 +1,12 @@
 // bin/chartprov.cjs runs cached V8 code: it must use only a cache the user
 // owns and nobody else can write, made for these exact bundle bytes.
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../peers/cli.js';
+import { launcherPath } from '../peers/paths.js';
 import { tempDir } from '../peers/tmp.js';
 
 let work: string;
@@ -48,5 +50,27 @@ describe('compile cache', () => {
     const r = await runCli(['--help'], { env: { XDG_CACHE_HOME: cache } });
     assert.equal(r.code, 0);
     assert.equal(r.stdout, first.stdout);
+  });
+});
+
+describe('the chartprov launcher', () => {
+  it('runs through a symlink (as npm links it) and keeps Node from loading NODE_EXTRA_CA_CERTS at start', async () => {
+    const link = join(work, 'chartprov');
+    await symlink(launcherPath, link);
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(
+        link,
+        ['--version'],
+        { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(work, 'no-such-ca.pem') } },
+        (err, stdout, stderr) => {
+          if (err && typeof (err as { code?: unknown }).code !== 'number') reject(err);
+          else resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout, stderr });
+        },
+      );
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+/);
+    // Node itself would warn that it cannot load the file: it never saw it.
+    assert.doesNotMatch(r.stderr, /extra certs/i);
   });
 });
