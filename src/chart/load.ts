@@ -47,7 +47,7 @@ export async function loadChartDir(dir: string, opts: LoadChartDirOptions = {}):
     opts.onWarning?.(m);
   });
   await walker.walk(top, '', [await fsCall(top, 'chart folder', () => realpath(top))]);
-  const chart = await assembleChart(walker.files, { label: shown(dir) });
+  const chart = await assembleChart(await walker.finished(), { label: shown(dir) });
   chart.warnings.push(...warnings);
   return chart;
 }
@@ -55,7 +55,14 @@ export async function loadChartDir(dir: string, opts: LoadChartDirOptions = {}):
 /** sympath.Walk + Helm's walk function. */
 class Walker {
   files: ChartFile[] = [];
+  private readonly reads: Promise<void>[] = [];
   private total = 0;
+
+  /** Waits for the file reads the walk started. */
+  async finished(): Promise<ChartFile[]> {
+    await Promise.all(this.reads);
+    return this.files;
+  }
 
   constructor(
     private readonly rules: HelmIgnoreRules,
@@ -65,10 +72,12 @@ class Walker {
   /** `ancestors` holds the real paths of the folders above, to stop symlink loops. */
   async walk(abs: string, rel: string, ancestors: string[]): Promise<void> {
     const names = (await fsCall(abs, 'folder', () => readdir(abs))).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    for (const name of names) {
+    // Every entry of a folder is looked at in one go: file-system round trips, not CPU, are the cost here.
+    const infos = await Promise.all(names.map((name) => fsCall(join(abs, name), 'file', () => lstat(join(abs, name)))));
+    for (const [i, name] of names.entries()) {
       const childAbs = join(abs, name);
       const childRel = rel === '' ? name : `${rel}/${name}`;
-      let info = await fsCall(childAbs, 'file', () => lstat(childAbs));
+      let info = infos[i]!;
       let real: string | undefined;
       if (info.isSymbolicLink()) {
         real = await realpath(childAbs).catch((err: NodeJS.ErrnoException) => {
@@ -107,8 +116,14 @@ class Walker {
           hint: 'add large files to .helmignore',
         });
       }
-      const data = await fsCall(childAbs, 'file', () => readFile(childAbs));
-      this.files.push({ name: childRel, data: stripBom(data) });
+      // Read in parallel; the entry keeps its place in the walk order.
+      const file: ChartFile = { name: childRel, data: new Uint8Array(0) };
+      this.files.push(file);
+      const read = fsCall(childAbs, 'file', () => readFile(childAbs)).then((data) => {
+        file.data = stripBom(data);
+      });
+      read.catch(() => undefined); // awaited in finished(); never an unhandled rejection meanwhile
+      this.reads.push(read);
     }
   }
 }
