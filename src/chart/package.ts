@@ -195,8 +195,29 @@ function checkDependencies(chart: LoadedChart, metadata: ChartMetadata): void {
 
 /** tar → gzip → fixed header, as pipeline stages. */
 function archiveStages(chart: LoadedChart, metadata: ChartMetadata, mtime: number): [Readable, Transform, Transform] {
-  const tar = Readable.from(tarBlocks(chart, metadata, mtime), { objectMode: false });
+  const tar = Readable.from(coalesce(tarBlocks(chart, metadata, mtime), 64 * 1024), { objectMode: false });
   return [tar, createGzip({ level: constants.Z_BEST_COMPRESSION }), new FixGzipHeader()];
+}
+
+/**
+ * Joins the many small tar blocks (a 512-byte header, a file, its padding…)
+ * into chunks of about `size` bytes: each chunk is one trip to zlib's thread,
+ * so a chart of small files otherwise pays hundreds of them. Memory stays
+ * bounded by `size` plus one file.
+ */
+function* coalesce(blocks: Iterable<Uint8Array>, size: number): Generator<Buffer> {
+  let pending: Uint8Array[] = [];
+  let length = 0;
+  for (const block of blocks) {
+    pending.push(block);
+    length += block.length;
+    if (length >= size) {
+      yield Buffer.concat(pending, length);
+      pending = [];
+      length = 0;
+    }
+  }
+  if (length > 0) yield Buffer.concat(pending, length);
 }
 
 function* tarBlocks(chart: LoadedChart, metadata: ChartMetadata, mtime: number): Generator<Uint8Array> {
