@@ -4,17 +4,16 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readPrivateKey, revokeKey } from 'openpgp';
-import { helloWorldSource, goldens } from '../peers/charts.js';
+import { goldens, helloWorldWorkspace } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { runHelm } from '../peers/helm.js';
 import { keyFile } from '../peers/paths.js';
-import { tempDir } from '../peers/tmp.js';
 
 let work: string;
 let chartDir: string;
-let cleanup: () => Promise<void>;
+helloWorldWorkspace((ws) => ({ dir: work, chartDir } = ws));
 let n = 0;
 
 async function fresh(): Promise<string> {
@@ -53,12 +52,6 @@ async function expectError(args: string[], code: string, opts: Parameters<typeof
 
 const john = ['--key', 'John The Signer', '--keyring', keyFile('john-secring.gpg')];
 const johnPub = ['--keyring', keyFile('john-pubring.gpg')];
-
-before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  chartDir = await helloWorldSource(work);
-});
-after(() => cleanup());
 
 describe('files and charts', () => {
   it('FILE_NOT_FOUND: verify a missing chart', async () => {

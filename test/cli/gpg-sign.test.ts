@@ -5,17 +5,16 @@ import { spawn } from 'node:child_process';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { helloWorldSource } from '../peers/charts.js';
+import { helloWorldWorkspace } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { tempGpg } from '../peers/gpg.js';
 import type { Gpg } from '../peers/gpg.js';
 import { runHelm } from '../peers/helm.js';
 import { cliPath, keyFile } from '../peers/paths.js';
-import { tempDir } from '../peers/tmp.js';
 
 let work: string;
 let chartDir: string;
-let cleanup: () => Promise<void>;
+helloWorldWorkspace((ws) => ({ dir: work, chartDir } = ws));
 let gpg: Gpg;
 let n = 0;
 
@@ -36,18 +35,13 @@ function assertError(r: { code: number; stderr: string }, code: string): void {
 }
 
 before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  chartDir = await helloWorldSource(work);
   gpg = await tempGpg();
   for (const who of ['john', 'sam', 'eddie', 'expired']) await gpg.ok(['--import', keyFile(`${who}-sec.asc`)]);
   await gpg.ok(['--passphrase', 'correct horse', '--import', keyFile('pat-sec.asc')]);
   // A key that can only certify: no signing key anywhere.
   await gpg.ok(['--passphrase', '', '--quick-gen-key', 'Cert Only <cert@example.com>', 'ed25519', 'cert', 'never']);
 });
-after(async () => {
-  await gpg.close();
-  await cleanup();
-});
+after(() => gpg.close());
 
 describe('--sign-with gpg', () => {
   // Before any successful use of Pat's key: gpg-agent caches a passphrase once it has worked.

@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { helloWorldSource } from '../peers/charts.js';
+import { describe, it } from 'node:test';
+import { helloWorldWorkspace } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { tempGpg } from '../peers/gpg.js';
 import { runHelm } from '../peers/helm.js';
 import { keysDir, keyFile } from '../peers/paths.js';
-import { tempDir } from '../peers/tmp.js';
 
 let work: string;
 let chartDir: string;
-let cleanup: () => Promise<void>;
-
-before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  chartDir = await helloWorldSource(work);
-});
-after(() => cleanup());
+helloWorldWorkspace((ws) => ({ dir: work, chartDir } = ws));
 
 describe('keys generate', () => {
   it('makes an RSA key Helm 3 and 4 sign and verify with, secret files 0600', async () => {

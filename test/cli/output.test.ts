@@ -4,20 +4,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { goldens, helloWorldSource } from '../peers/charts.js';
+import { describe, it } from 'node:test';
+import { goldens, helloWorldWorkspace } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { cliPath, keyFile } from '../peers/paths.js';
-import { tempDir } from '../peers/tmp.js';
 
 let work: string;
 let chartDir: string;
-let cleanup: () => Promise<void>;
-before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  chartDir = await helloWorldSource(work);
-});
-after(() => cleanup());
+helloWorldWorkspace((ws) => ({ dir: work, chartDir } = ws));
 
 /** Runs the CLI on a pseudo-terminal; `type` is typed once the prompt shows. */
 function onTerminal(args: string[], type: string): Promise<{ code: number; screen: string }> {

@@ -4,17 +4,16 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { helloWorldSource, goldens } from '../peers/charts.js';
+import { goldens, helloWorldWorkspace } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { tempGpg } from '../peers/gpg.js';
 import type { Gpg } from '../peers/gpg.js';
 import { runHelm } from '../peers/helm.js';
 import { keyFile, keysDir } from '../peers/paths.js';
-import { tempDir } from '../peers/tmp.js';
 
 let work: string;
 let chartDir: string;
-let cleanup: () => Promise<void>;
+helloWorldWorkspace((ws) => ({ dir: work, chartDir } = ws));
 let n = 0;
 
 /** A fresh output folder per test so parallel tests never share files. */
@@ -34,12 +33,6 @@ async function assertHelm3And4Verify(chart: string, pubring: string): Promise<vo
   assert.equal(h3.code, 0, `helm 3: ${h3.stderr}`);
   assert.equal(h4.code, 0, `helm 4: ${h4.stderr}`);
 }
-
-before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  chartDir = await helloWorldSource(work);
-});
-after(() => cleanup());
 
 describe('package --sign: Helm verifies what we sign', () => {
   it('John (RSA, no passphrase): Helm 3 and Helm 4 verify, and so do we', async () => {

@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readPrivateKey } from 'openpgp';
 import { GpgError } from '../../src/errors.js';
 import { packageChartFlow } from '../../src/flows/package-chart.js';
 import { createSigner } from '../../src/flows/signer.js';
 import { verifyCharts } from '../../src/flows/verify-charts.js';
 import type { Signer } from '../../src/flows/signer.js';
-import { helloWorldSource } from '../peers/charts.js';
+import { helloWorldWorkspace } from '../peers/charts.js';
 import { keyFile } from '../peers/paths.js';
-import { tempDir } from '../peers/tmp.js';
 
 let work: string;
 let chartDir: string;
-let cleanup: () => Promise<void>;
-
-before(async () => {
-  ({ dir: work, cleanup } = await tempDir());
-  chartDir = await helloWorldSource(work);
-});
-after(() => cleanup());
+helloWorldWorkspace((ws) => ({ dir: work, chartDir } = ws));
 
 describe('packageChartFlow with signing', () => {
   it('keeps an existing tgz/prov pair when signing fails after packaging', async () => {

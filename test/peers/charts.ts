@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { extract } from 'tar';
 import { sharedFixtures } from './paths.js';
+import { tempDir } from './tmp.js';
 
 /** Unpacks the fixture chart source (`helm create hello-world`) into `dir`; returns the chart folder. */
 export async function helloWorldSource(dir: string): Promise<string> {
@@ -18,3 +20,17 @@ export const goldens = {
     prov: join(sharedFixtures, 'helm4', 'hello-world-0.1.0.tgz.prov'),
   },
 };
+
+/**
+ * A temp folder holding the hello-world chart source for a test file: made
+ * before its tests, removed after them. `ready` receives the paths.
+ */
+export function helloWorldWorkspace(ready: (ws: { dir: string; chartDir: string }) => void): void {
+  let cleanup: () => Promise<void> = async () => undefined;
+  before(async () => {
+    const t = await tempDir();
+    cleanup = t.cleanup;
+    ready({ dir: t.dir, chartDir: await helloWorldSource(t.dir) });
+  });
+  after(() => cleanup());
+}

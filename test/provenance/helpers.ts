@@ -101,3 +101,13 @@ export function naiveSignedText(prov: string): string {
     .map((l) => (l.startsWith('- ') ? l.slice(2) : l))
     .join('\n');
 }
+
+/** The golden hello-world chart's metadata, as Helm has it. */
+export const HELLO = {
+  apiVersion: 'v2',
+  name: 'hello-world',
+  version: '0.1.0',
+  appVersion: '1.16.0',
+  description: 'A Helm chart for Kubernetes',
+  type: 'application',
+} as const;

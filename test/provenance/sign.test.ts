@@ -16,16 +16,7 @@ import {
 import { runHelm, type HelmMajor } from '../peers/helm.js';
 import { keyFile } from '../peers/paths.js';
 import { tempDir } from '../peers/tmp.js';
-import { GOLDEN_TGZ, golden, goldenPath, privateKey, publicKeys, type Golden } from './helpers.js';
-
-const HELLO = {
-  apiVersion: 'v2',
-  name: 'hello-world',
-  version: '0.1.0',
-  appVersion: '1.16.0',
-  description: 'A Helm chart for Kubernetes',
-  type: 'application',
-} as const;
+import { GOLDEN_TGZ, HELLO, golden, goldenPath, privateKey, publicKeys, type Golden } from './helpers.js';
 
 async function refuses(who: string, code: string, key?: Parameters<typeof signProvenanceText>[1]): Promise<void> {
   const signingKey = key ?? (await privateKey(who));

@@ -28,16 +28,7 @@ import { tempGpg, type Gpg } from '../peers/gpg.js';
 import { runHelm } from '../peers/helm.js';
 import { keyFile } from '../peers/paths.js';
 import { tempDir } from '../peers/tmp.js';
-import { GOLDEN_TGZ, golden, helmPackageSigned, privateKey, publicKeys, sha256Hex, writeChart, type Golden } from './helpers.js';
-
-const HELLO = {
-  apiVersion: 'v2',
-  name: 'hello-world',
-  version: '0.1.0',
-  appVersion: '1.16.0',
-  description: 'A Helm chart for Kubernetes',
-  type: 'application',
-} as const;
+import { GOLDEN_TGZ, HELLO, golden, helmPackageSigned, privateKey, publicKeys, sha256Hex, writeChart, type Golden } from './helpers.js';
 
 async function rejects(opts: VerifyProvenanceOptions, code: string, re?: RegExp): Promise<void> {
   await assert.rejects(verifyProvenance(opts), (err: Error & { code?: string; hint?: string }) => {
