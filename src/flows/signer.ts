@@ -115,13 +115,15 @@ export async function createSigner(opts: SignerOptions = {}): Promise<Signer> {
   const userId = await primaryUserId(selected.key);
   const warnings = [...(keyring.warnings ?? [])];
   if (!isHelm3Compatible(selected.key)) warnings.push(HELM3_WARNING(selected.fingerprint, selected.algorithm));
+  const signAt = (text: string, signedAt: Date) =>
+    signProvenanceText(text, unlocked, { signingKeyId: selected.signingKeyId, date: signedAt });
   return {
     identity: { userId, fingerprint: selected.fingerprint },
     warnings,
-    sign: (text) => signProvenanceText(text, unlocked, { signingKeyId: selected.signingKeyId }),
+    sign: (text) => signAt(text, new Date()),
     publicKeys: async () => [selected.key.toPublic()],
     ownSignature: {
-      sign: (text, signedAt) => signProvenanceText(text, unlocked, { signingKeyId: selected.signingKeyId, date: signedAt }),
+      sign: signAt,
       info: (signedAt) => ({
         keyId: selected.signingKeyId,
         fingerprint: selected.fingerprint,
