@@ -32,6 +32,20 @@ const makers: Record<string, Make> = {
   SignatureInvalidError: (m, d) => new errors.SignatureInvalidError(m, d),
   SignerUnknownError: (m, d) => new errors.SignerUnknownError(m, d),
   GpgError: (m, d) => new errors.GpgError(m, d),
+  ReferenceInvalidError: (m, d) => new errors.ReferenceInvalidError(m, d),
+  RegistryUnreachableError: (m, d) => new errors.RegistryUnreachableError(m, d),
+  RegistryTlsError: (m, d) => new errors.RegistryTlsError(m, d),
+  RegistryLoginRequiredError: (m, d) => new errors.RegistryLoginRequiredError(m, d),
+  RegistryCredentialsRejectedError: (m, d) => new errors.RegistryCredentialsRejectedError(m, d),
+  RegistryDeniedError: (m, d) => new errors.RegistryDeniedError(m, d),
+  ChartNotFoundError: (m, d) => new errors.ChartNotFoundError(m, d),
+  VersionNotFoundError: (m, d) => new errors.VersionNotFoundError(m, d),
+  DigestMismatchError: (m, d) => new errors.DigestMismatchError(m, d),
+  NotAChartArtifactError: (m, d) => new errors.NotAChartArtifactError(m, d),
+  RegistryRateLimitedError: (m, d) => new errors.RegistryRateLimitedError(m, d),
+  RegistryError: (m, d) => new errors.RegistryError(m, 500, d),
+  CredentialsError: (m, d) => new errors.CredentialsError(m, d),
+  DestinationExistsError: (m, d) => new errors.DestinationExistsError(m, d),
 };
 
 const exportedClasses = Object.entries(errors).filter(
