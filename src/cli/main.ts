@@ -103,6 +103,87 @@ program
   .addOption(outputOption())
   .action(action(async () => (await import('./commands/verify.js')).verifyCommand));
 
+function registryOptions(cmd: Command): Command {
+  return cmd
+    .option('--plain-http', 'use HTTP instead of HTTPS to talk to the registry')
+    .option('--insecure-skip-tls-verify', "do not check the registry's TLS certificate (test registries only)")
+    .option('--ca-file <file>', "PEM file with the CA that signed the registry's certificate")
+    .option('--cert-file <file>', 'client certificate (PEM) for registries that require one')
+    .option('--key-file <file>', 'key of the client certificate (PEM)')
+    .option('--registry-config <file>', 'registry credentials file (default $HELM_REGISTRY_CONFIG or ~/.config/helm/registry/config.json)');
+}
+
+signingOptions(
+  registryOptions(
+    program
+      .command('push')
+      .description('push chart archives to an OCI registry with their provenance, as helm push does')
+      .argument('<charts-and-destination...>', 'chart archives (.tgz), then the destination oci://HOST[:PORT]/PATH')
+      .option('--prov <file>', 'the .prov to push (single chart; default <chart>.prov when it exists)')
+      .option('--require-prov', 'refuse a chart that has no .prov instead of pushing it without one')
+      .option('--sign', 'sign each chart on the way (--key, --keyring are then the signing key)')
+      .option('-j, --jobs <n>', 'charts pushed at once', '8'),
+  ),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/push.js')).pushCommand));
+
+registryOptions(
+  program
+    .command('pull')
+    .description('pull a chart from an OCI registry; with --verify nothing is written unless its signature holds')
+    .argument('<ref>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST]')
+    .option('--version <version>', 'exact version or SemVer range (default: the highest version)')
+    .option('-d, --destination <dir>', 'where to write the chart', '.')
+    .option('--verify', 'verify the chart against its provenance before writing it')
+    .option('--keyring <file>', 'public keyring for --verify (repeatable)', collect)
+    .option('--untar', 'unpack the chart instead of keeping the archive')
+    .option('--untardir <dir>', 'where to unpack (relative to --destination)'),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/pull.js')).pullCommand));
+
+registryOptions(
+  program
+    .command('show')
+    .description('show a chart in a registry: Chart.yaml, digest and whether it carries its provenance')
+    .argument('<ref>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST]')
+    .option('--version <version>', 'exact version or SemVer range (default: the highest version)'),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/browse.js')).showCommand));
+
+registryOptions(
+  program
+    .command('versions')
+    .description('list the versions of a chart in a registry, highest first')
+    .argument('<ref>', 'oci://HOST[:PORT]/PATH/NAME'),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/browse.js')).versionsCommand));
+
+const registry = program.command('registry').description('log in to and out of OCI registries (shared with helm registry login)');
+
+registryOptions(
+  registry
+    .command('login')
+    .description('check credentials against a registry and save them where Helm keeps them')
+    .argument('<host>', 'registry host[:port]')
+    .option('-u, --username <user>', 'user name')
+    .option('-p, --password <password>', 'password (insecure: prefer --password-stdin)')
+    .option('--password-stdin', 'read the password from stdin'),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/registry.js')).loginCommand));
+
+registry
+  .command('logout')
+  .description('remove the saved credentials of a registry')
+  .argument('<host>', 'registry host[:port]')
+  .option('--registry-config <file>', 'registry credentials file')
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/registry.js')).logoutCommand));
+
 const keys = program.command('keys').description('generate, list and export OpenPGP keys (no gpg needed)');
 
 keys

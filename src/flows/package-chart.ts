@@ -1,10 +1,10 @@
-import { rmSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { packageChart } from '../chart/index.js';
 import type { ChartMetadata } from '../chart/index.js';
-import { FileWriteError } from '../errors.js';
 import { toWriteError, writeFileAtomic } from '../fs/atomic-write.js';
+import { movePairIn } from '../fs/move-into-place.js';
+import { withStagingDir } from '../fs/staging.js';
 import { buildProvenanceMessage } from '../provenance/index.js';
 import type { SignChartResult } from './sign-chart.js';
 import { createSigner, signAndCheck } from './signer.js';
@@ -47,18 +47,9 @@ export async function packageChartFlow(opts: PackageOptions): Promise<PackageRes
   });
   if (!signer) return packageChart({ ...chartOpts, destination });
 
-  const staging = await mkdtemp(join(destination, '.chartprov-')).catch((err) => {
-    throw toWriteError(destination, err);
-  });
-  // Interrupted (Ctrl-C during a slow gpg or smartcard signature): remove the
-  // unsigned archive with the staging folder, then die of the same signal.
-  const onSignal = (signal: NodeJS.Signals): void => {
-    rmSync(staging, { recursive: true, force: true });
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
+  // Interrupted (Ctrl-C during a slow gpg or smartcard signature): the
+  // unsigned archive goes with the staging folder.
+  return withStagingDir(destination, async (staging) => {
     const packaged = await packageChart({ ...chartOpts, destination: staging });
     const message = buildProvenanceMessage(packaged.metadata, packaged.fileName, packaged.sha256);
     const signed = await signAndCheck(signer, message, packaged.fileName, packaged.sha256);
@@ -79,38 +70,5 @@ export async function packageChartFlow(opts: PackageOptions): Promise<PackageRes
       warnings: signer.warnings,
     };
     return { ...packaged, path, provenance };
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    await rm(staging, { recursive: true, force: true });
-  }
-}
-
-/**
- * Moves files into place all or nothing: what they replace is set aside in
- * `staging` first and put back if any move fails.
- */
-async function movePairIn(staging: string, moves: Array<[from: string, to: string]>): Promise<void> {
-  const restored: Array<[backup: string, target: string]> = [];
-  const placed: string[] = [];
-  try {
-    for (const [i, [, to]] of moves.entries()) {
-      const existing = await lstat(to).catch(() => undefined);
-      if (!existing) continue;
-      // Only a previous archive or prov is replaced; a folder in the way is the user's data.
-      if (existing.isDirectory())
-        throw new FileWriteError(to, { hint: 'a folder has the name of the file to write; move it away or choose another -d' });
-      const backup = join(staging, `previous-${i}`);
-      await rename(to, backup);
-      restored.push([backup, to]);
-    }
-    for (const [from, to] of moves) {
-      await rename(from, to);
-      placed.push(to);
-    }
-  } catch (err) {
-    await Promise.all(placed.map((p) => rm(p, { force: true })));
-    for (const [backup, target] of restored) await rename(backup, target).catch(() => undefined);
-    throw toWriteError(moves[0]![1], err);
-  }
+  });
 }

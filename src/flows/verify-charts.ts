@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
 import type { PublicKey } from 'openpgp';
 import { readChartArchive } from '../chart/index.js';
-import { ChartprovError, ProvenanceInvalidError, ProvenanceMissingError, UsageError } from '../errors.js';
+import { ProvenanceInvalidError, ProvenanceMissingError, UsageError } from '../errors.js';
 import { readSmallFile } from '../fs/read-file.js';
+import { runPool, toCodedError } from './pool.js';
 import { defaultKeyringPaths, loadKeyring } from '../keys/index.js';
 import { DEFAULT_MAX_PROV_BYTES, verifyProvenance } from '../provenance/index.js';
 import type { SignerInfo } from '../provenance/index.js';
@@ -112,15 +113,8 @@ async function verifyOne(chart: string, provPath: string, keys: PublicKey[], now
   try {
     return await checkOne(chart, provPath, keys, now);
   } catch (err) {
-    // One chart's failure never aborts the batch; an unexpected error is reported as INTERNAL for that chart.
-    const coded =
-      err instanceof ChartprovError
-        ? err.toJSON()
-        : {
-            code: 'INTERNAL',
-            message: err instanceof Error ? err.message : String(err),
-            hint: 'this is a bug in chartprov: run again with --debug and report the output',
-          };
+    // One chart's failure never aborts the batch.
+    const coded = toCodedError(err);
     return { ok: false, chart, provenance: provPath, error: coded };
   }
 }
@@ -139,18 +133,12 @@ export async function verifyCharts(opts: VerifyChartsOptions): Promise<VerifyCha
   const keys = keyring.publicKeys;
   const warnings = [...(keyring.warnings ?? [])];
   if (keys.length === 0) warnings.push('the keyrings hold no public keys: no signature can verify');
-  const results: ChartVerification[] = new Array(opts.charts.length);
-  let next = 0;
   let done = 0;
-  const worker = async (): Promise<void> => {
-    while (next < opts.charts.length) {
-      const i = next++;
-      const chart = opts.charts[i]!;
-      results[i] = await verifyOne(chart, opts.provPath ?? `${chart}.prov`, keys, opts.now);
-      opts.onResult?.(results[i]!, ++done, opts.charts.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, opts.charts.length) }, worker));
+  const results = await runPool(opts.charts, opts.concurrency ?? 8, async (chart) => {
+    const result = await verifyOne(chart, opts.provPath ?? `${chart}.prov`, keys, opts.now);
+    opts.onResult?.(result, ++done, opts.charts.length);
+    return result;
+  });
   const verified = results.filter((r) => r.ok).length;
   return { verified, failed: results.length - verified, results, warnings };
 }

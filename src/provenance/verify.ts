@@ -122,7 +122,21 @@ async function verifyWithIndex(opts: VerifyProvenanceOptions, index: Map<string,
 
   const parsed = typeof opts.provenance === 'string' ? parseProvenance(opts.provenance) : opts.provenance;
   const signer = await verifySignature(parsed, index, now);
+  checkProvenanceMatches(parsed, { ...opts, sha256 });
+  return { fileName: opts.fileName, sha256, metadata: parsed.metadata, signer };
+}
 
+/**
+ * The .prov is about this archive: it lists `fileName` with this sha256 and,
+ * when given, names the same chart and version. The signature is not looked
+ * at (push checks a prov belongs to its chart even without the signer's key).
+ */
+export function checkProvenanceMatches(
+  parsed: ParsedProvenance,
+  opts: { fileName: string; sha256: string; chartMetadata?: { name: string; version: string } },
+): void {
+  const sha256 = normalizeSha256(opts.sha256);
+  if (sha256 === undefined) throw new UsageError(`not a sha256 digest: "${opts.sha256}"`, { hint: 'pass 64 hex digits' });
   if (!Object.hasOwn(parsed.files, opts.fileName)) {
     const names = Object.keys(parsed.files).join(', ');
     throw new ProvenanceMismatchError(`the .prov is for ${names}, not ${opts.fileName}`, {
@@ -147,7 +161,6 @@ async function verifyWithIndex(opts: VerifyProvenanceOptions, index: Map<string,
       );
     }
   }
-  return { fileName: opts.fileName, sha256, metadata: parsed.metadata, signer };
 }
 
 /** The signature packets of the prov, with the one made by a key we know first. */

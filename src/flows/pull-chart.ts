@@ -1,0 +1,114 @@
+/**
+ * `chartprov pull oci://… [--version V] [--verify] [--untar]`. Blobs are
+ * checked against their digests while they stream into a private staging
+ * folder; only then, and with `--verify` only once the signature holds, do
+ * the chart and its prov appear at the destination (Helm 3 and 4 leave the
+ * unverified archive behind when verification fails; we never do). The file
+ * is named from the chart's own name and version, so pulling by digest and
+ * verifying works (it cannot in Helm, which names it after the digest).
+ */
+import { writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import type { PublicKey } from 'openpgp';
+import { extractChartArchive } from '../chart/extract.js';
+import { ProvenanceMissingError } from '../errors.js';
+import { toWriteError } from '../fs/atomic-write.js';
+import { movePairIn } from '../fs/move-into-place.js';
+import { withStagingDir } from '../fs/staging.js';
+import type { SignerInfo } from '../provenance/index.js';
+import { DEFAULT_MAX_PROV_BYTES } from '../provenance/index.js';
+import { withRegistryClient, type RegistryOptions } from './registry-client.js';
+import { resolveChart } from './resolve-chart.js';
+import { loadVerificationKeys, verifyChart } from './verify-charts.js';
+
+export interface PullChartOptions extends RegistryOptions {
+  /** `oci://host/path/name`, optionally `:tag` or `@sha256:…`. */
+  ref: string;
+  /** Exact version or SemVer range (Helm's `--version`); default the highest. */
+  version?: string;
+  /** Folder for the archive and its prov (default the current folder; created if missing). */
+  destination?: string;
+  /** Write nothing unless the prov's signature verifies with a key of `keyrings`. */
+  verify?: boolean;
+  keyrings?: string[];
+  keys?: PublicKey[];
+  /** Unpack the chart instead of keeping the archive (as Helm's `--untar`). */
+  untar?: boolean;
+  /** Where to unpack; relative to `destination` unless absolute (default `destination`). */
+  untarDir?: string;
+  now?: Date;
+}
+
+export interface PullChartResult {
+  /** As resolved: `oci://host/path/name:tag` or `@sha256:…`. */
+  reference: string;
+  digest: string;
+  name: string;
+  version: string;
+  /** The archive written (absent with `untar`). */
+  chartPath?: string;
+  /** The prov written beside it, when the chart carries one (absent with `untar`). */
+  provPath?: string;
+  /** The chart folder written by `untar`. */
+  untarredTo?: string;
+  /** Whether the chart carries a provenance layer. */
+  hasProvenance: boolean;
+  /** Set with `verify`. */
+  verified?: { sha256: string; signer: SignerInfo };
+}
+
+export async function pullChart(opts: PullChartOptions): Promise<PullChartResult> {
+  const keys = opts.verify ? (opts.keys ?? (await loadVerificationKeys(opts.keyrings))) : undefined;
+  const destination = resolve(opts.destination ?? '.');
+  return withRegistryClient(opts, async (client) => {
+    const chart = await resolveChart(client, opts.ref, opts.version);
+    const { name, version } = chart.metadata;
+    if (opts.verify && !chart.prov) {
+      throw new ProvenanceMissingError(`${chart.reference} has no provenance layer: nothing to verify it with`, {
+        hint: 'push the chart with its .prov (chartprov push) to verify it on pull',
+      });
+    }
+    await mkdir(destination, { recursive: true }).catch((err) => {
+      throw toWriteError(destination, err);
+    });
+    const fileName = `${name}-${version}.tgz`;
+    return withStagingDir(destination, async (staging) => {
+      const staged = join(staging, fileName);
+      const [, provBytes] = await Promise.all([
+        chart.repo.fetchBlobToFile(chart.chart, staged),
+        chart.prov ? chart.repo.fetchBlobBytes(chart.prov, DEFAULT_MAX_PROV_BYTES) : undefined,
+      ]);
+      if (provBytes) await writeFile(`${staged}.prov`, provBytes, { mode: 0o644 });
+      const result: PullChartResult = {
+        reference: chart.reference,
+        digest: chart.digest,
+        name,
+        version,
+        hasProvenance: Boolean(chart.prov),
+      };
+      if (keys) {
+        const checked = await verifyChart({ chart: staged, provPath: `${staged}.prov`, keys, now: opts.now });
+        result.verified = { sha256: checked.sha256, signer: checked.signer };
+      }
+      if (opts.untar) {
+        const into = opts.untarDir ? (isAbsolute(opts.untarDir) ? opts.untarDir : join(destination, opts.untarDir)) : destination;
+        result.untarredTo = await extractChartArchive(staged, into);
+        return result;
+      }
+      const target = join(destination, fileName);
+      await movePairIn(
+        staging,
+        provBytes
+          ? [
+              [staged, target],
+              [`${staged}.prov`, `${target}.prov`],
+            ]
+          : [[staged, target]],
+      );
+      result.chartPath = target;
+      if (provBytes) result.provPath = `${target}.prov`;
+      return result;
+    });
+  });
+}

@@ -1,0 +1,206 @@
+/**
+ * `chartprov push CHART.tgz… oci://host/project`: what `helm push` stores
+ * (same config, layers, annotations and tag), except that a provenance file
+ * is checked to belong to its chart before it goes up as the provenance layer,
+ * and `--sign` makes one on the way. Many charts share one connection pool and
+ * go up in parallel; one chart's failure does not stop the others.
+ */
+import { basename } from 'node:path';
+import { readChartArchive, type ChartArchiveInfo } from '../chart/index.js';
+import { ProvenanceInvalidError, ProvenanceMissingError, ReferenceInvalidError, UsageError } from '../errors.js';
+import { readSmallFile } from '../fs/read-file.js';
+import type { RegistryClient } from '../oci/client.js';
+import { digestOf } from '../oci/digest.js';
+import { helmConfigJson, helmManifestAnnotations, helmManifestJson } from '../oci/helm-artifact.js';
+import { HELM_CHART_LAYER, HELM_CONFIG, HELM_PROV_LAYER, OCI_MANIFEST } from '../oci/helm-media.js';
+import { chartRepository, formatOciReference, parseOciReference, type OciReference } from '../oci/reference.js';
+import { tagFromVersion } from '../oci/version.js';
+import {
+  buildProvenanceMessage,
+  checkProvenanceMatches,
+  DEFAULT_MAX_PROV_BYTES,
+  parseProvenance,
+  verifyProvenance,
+} from '../provenance/index.js';
+import type { SignerInfo } from '../provenance/index.js';
+import { withRegistryClient, type RegistryOptions } from './registry-client.js';
+import { createSigner, signAndCheck, type Signer, type SignerOptions } from './signer.js';
+import { loadVerificationKeys } from './verify-charts.js';
+import { runPool, toCodedError, type CodedError } from './pool.js';
+
+export interface PushChartsOptions extends RegistryOptions {
+  /** Chart archives (.tgz). */
+  charts: string[];
+  /** `oci://host[:port]/path`: each chart lands in `<path>/<chart name>:<version>`. */
+  destination: string;
+  /** The .prov to push with a single chart; default `<chart>.prov` when it exists. */
+  provPath?: string;
+  /** Fail a chart that has no .prov instead of pushing it without one. */
+  requireProvenance?: boolean;
+  /** Sign each chart on the way (the prov is pushed, not written to disk). */
+  sign?: SignerOptions | Signer | false;
+  /** Also check each prov's signature against these public keyrings before pushing. */
+  keyrings?: string[];
+  /** Repositories of the same registry that may already hold the blobs (cross-repository mount). */
+  mountFrom?: string[];
+  /** `org.opencontainers.image.created`; default SOURCE_DATE_EPOCH, else now. */
+  created?: Date;
+  /** Charts pushed at once (default 8). */
+  jobs?: number;
+  onResult?: (result: PushResult, done: number, total: number) => void;
+}
+
+export type PushResult =
+  | {
+      ok: true;
+      chart: string;
+      /** `oci://host/path/name:tag`. */
+      ref: string;
+      repository: string;
+      tag: string;
+      /** Manifest digest. */
+      digest: string;
+      name: string;
+      version: string;
+      /** Whether a provenance layer went up, and whence. */
+      provenance: 'file' | 'signed' | 'none';
+      /** Set when the prov was made now, or its signature was checked (--keyring). */
+      signer?: SignerInfo;
+      blobs: { uploaded: number; skipped: number; mounted: number };
+    }
+  | { ok: false; chart: string; error: CodedError };
+
+export interface PushChartsResult {
+  pushed: number;
+  failed: number;
+  results: PushResult[];
+}
+
+export async function pushCharts(opts: PushChartsOptions): Promise<PushChartsResult> {
+  if (opts.charts.length === 0)
+    throw new UsageError('no chart to push', { hint: 'give one or more CHART.tgz files and an oci:// destination' });
+  if (opts.provPath && opts.charts.length > 1) {
+    throw new UsageError('--prov applies to a single chart', { hint: 'push charts one at a time, or put each .prov beside its chart' });
+  }
+  const base = parseOciReference(opts.destination);
+  if (base.tag || base.digest) {
+    throw new ReferenceInvalidError(`push destination ${opts.destination} must not have a tag or digest`, {
+      hint: 'give the project path only, e.g. oci://HOST/helm-charts: the chart name and version make the rest',
+    });
+  }
+  // Keys are resolved (and unlocked) once, before anything goes over the wire.
+  const signer = !opts.sign ? undefined : 'sign' in opts.sign ? opts.sign : await createSigner(opts.sign);
+  const keys = opts.keyrings?.length ? await loadVerificationKeys(opts.keyrings) : undefined;
+  return withRegistryClient(opts, async (client) => {
+    let done = 0;
+    const results = await runPool(opts.charts, opts.jobs ?? 8, async (chart) => {
+      let result: PushResult;
+      try {
+        result = await pushOne(client, base, chart, { ...opts, signer, keys });
+      } catch (err) {
+        result = { ok: false, chart, error: toCodedError(err) };
+      }
+      opts.onResult?.(result, ++done, opts.charts.length);
+      return result;
+    });
+    const pushed = results.filter((r) => r.ok).length;
+    return { pushed, failed: results.length - pushed, results };
+  });
+}
+
+interface Prepared {
+  archive: ChartArchiveInfo;
+  prov?: { text: string; from: 'file' | 'signed'; signer?: SignerInfo };
+}
+
+async function prepare(
+  chart: string,
+  opts: PushChartsOptions & { signer?: Signer; keys?: Awaited<ReturnType<typeof loadVerificationKeys>> },
+): Promise<Prepared> {
+  const archive = await readChartArchive(chart);
+  const fileName = basename(chart);
+  const chartMetadata = { name: archive.metadata.name, version: archive.metadata.version };
+  if (opts.signer) {
+    const message = buildProvenanceMessage(archive.metadata, fileName, archive.sha256);
+    const signed = await signAndCheck(opts.signer, message, fileName, archive.sha256);
+    return { archive, prov: { text: signed.prov, from: 'signed', signer: signed.signer } };
+  }
+  const provPath = opts.provPath ?? `${chart}.prov`;
+  const bytes = await readSmallFile(provPath, {
+    what: 'provenance file',
+    maxBytes: DEFAULT_MAX_PROV_BYTES,
+    tooLarge: (size) => new ProvenanceInvalidError(`${provPath} is ${size} bytes, larger than any provenance file`),
+    // No .prov beside the chart: pushed without one, as helm does, unless one was named or required.
+    missing: () =>
+      new ProvenanceMissingError(`no provenance file for ${fileName}: ${provPath} does not exist`, {
+        hint: 'sign it on the way with --sign, or name its .prov with --prov',
+      }),
+  }).catch((err: unknown) => {
+    if (err instanceof ProvenanceMissingError && !opts.provPath && !opts.requireProvenance) return undefined;
+    throw err;
+  });
+  if (!bytes) return { archive };
+  const text = bytes.toString('utf8');
+  const parsed = parseProvenance(text);
+  // Helm pushes any bytes as the provenance layer; we push only a prov that is about this very archive.
+  checkProvenanceMatches(parsed, { fileName, sha256: archive.sha256, chartMetadata });
+  const checked = opts.keys
+    ? await verifyProvenance({ provenance: parsed, fileName, sha256: archive.sha256, keys: opts.keys, chartMetadata })
+    : undefined;
+  return { archive, prov: { text, from: 'file', signer: checked?.signer } };
+}
+
+async function pushOne(
+  client: RegistryClient,
+  base: OciReference,
+  chart: string,
+  opts: PushChartsOptions & { signer?: Signer; keys?: Awaited<ReturnType<typeof loadVerificationKeys>> },
+): Promise<PushResult> {
+  const { archive, prov } = await prepare(chart, opts);
+  const { name, version } = archive.metadata;
+  const repository = chartRepository(base, name);
+  const tag = tagFromVersion(version);
+  const repo = client.repository(base.registry, repository);
+
+  const configBytes = Buffer.from(helmConfigJson(archive.metadata), 'utf8');
+  const provBytes = prov ? Buffer.from(prov.text, 'utf8') : undefined;
+  const chartDigest = `sha256:${archive.sha256}`;
+  const blobOpts = { mountFrom: opts.mountFrom };
+  const [configBlob, chartBlob, provBlob] = await Promise.all([
+    repo.pushBlob({ bytes: configBytes }, blobOpts),
+    repo.pushBlob({ path: chart }, { ...blobOpts, digest: chartDigest }),
+    provBytes ? repo.pushBlob({ bytes: provBytes }, blobOpts) : undefined,
+  ]);
+  const manifest = helmManifestJson({
+    config: { mediaType: HELM_CONFIG, digest: configBlob.digest, size: configBytes.length },
+    chart: { mediaType: HELM_CHART_LAYER, digest: chartDigest, size: archive.size },
+    prov: provBytes ? { mediaType: HELM_PROV_LAYER, digest: digestOf(provBytes), size: provBytes.length } : undefined,
+    annotations: helmManifestAnnotations(archive.metadata, { created: opts.created ?? createdFromEnv(opts.env ?? process.env) }),
+  });
+  const { digest } = await repo.pushManifest(tag, Buffer.from(manifest, 'utf8'), OCI_MANIFEST);
+  const blobs = [configBlob, chartBlob, provBlob].filter((b) => b !== undefined);
+  return {
+    ok: true,
+    chart,
+    ref: formatOciReference({ registry: base.registry, repository, tag }),
+    repository,
+    tag,
+    digest,
+    name,
+    version,
+    provenance: prov ? prov.from : 'none',
+    signer: prov?.signer,
+    blobs: {
+      uploaded: blobs.filter((b) => b.how === 'uploaded').length,
+      skipped: blobs.filter((b) => b.how === 'exists').length,
+      mounted: blobs.filter((b) => b.how === 'mounted').length,
+    },
+  };
+}
+
+/** Reproducible pushes: SOURCE_DATE_EPOCH fixes the created annotation as it fixes archive times. */
+function createdFromEnv(env: NodeJS.ProcessEnv): Date {
+  const epoch = env.SOURCE_DATE_EPOCH;
+  if (epoch && /^\d+$/.test(epoch)) return new Date(Number(epoch) * 1000);
+  return new Date();
+}

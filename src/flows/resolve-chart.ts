@@ -1,0 +1,98 @@
+/**
+ * From what a user types (`oci://host/path/name`, `--version ^1.2`, a tag or
+ * a digest) to one chart manifest: the tag Helm would pick, the manifest read
+ * and checked to be a Helm chart, its config's name and version.
+ */
+import { ChartYamlError, UsageError, VersionNotFoundError } from '../errors.js';
+import type { RegistryClient } from '../oci/client.js';
+import { parseHelmManifest } from '../oci/helm-artifact.js';
+import type { Descriptor } from '../oci/helm-media.js';
+import { formatOciReference, parseOciReference, type OciReference } from '../oci/reference.js';
+import type { Repository } from '../oci/repository.js';
+import { resolveVersionTag, tagFromVersion } from '../oci/version.js';
+
+export interface ResolvedChart {
+  repo: Repository;
+  ref: OciReference;
+  /** `oci://host/path/name:tag` or `…@sha256:…` as resolved. */
+  reference: string;
+  tag?: string;
+  /** Manifest digest. */
+  digest: string;
+  manifestBytes: Buffer;
+  config: Descriptor;
+  chart: Descriptor;
+  prov?: Descriptor;
+  annotations: Record<string, string>;
+  /** The config blob: Helm's chart metadata as JSON. */
+  metadata: { name: string; version: string } & Record<string, unknown>;
+}
+
+const MAX_CONFIG_BYTES = 1024 * 1024;
+const EXACT_VERSION = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+export async function resolveChart(client: RegistryClient, input: string, version?: string): Promise<ResolvedChart> {
+  const ref = parseOciReference(input);
+  if (version && (ref.tag || ref.digest)) {
+    throw new UsageError(`${input} already names a ${ref.digest ? 'digest' : 'tag'}; --version ${version} cannot also apply`, {
+      hint: 'give either oci://…/NAME --version V or oci://…/NAME:TAG',
+    });
+  }
+  const repo = client.repository(ref.registry, ref.repository);
+  const tag = ref.digest ? undefined : (ref.tag ?? (await pickTag(repo, version)));
+  const fetched = await repo.fetchManifest(ref.digest ?? tag!);
+  const parsed = parseHelmManifest(fetched.bytes);
+  const configBytes = await repo.fetchBlobBytes(parsed.config, MAX_CONFIG_BYTES);
+  const metadata = parseConfig(configBytes, repo.refText(ref.digest ?? tag!));
+  return {
+    repo,
+    ref,
+    reference: formatOciReference({ registry: ref.registry, repository: ref.repository, tag, digest: ref.digest }),
+    tag,
+    digest: fetched.digest,
+    manifestBytes: fetched.bytes,
+    config: parsed.config,
+    chart: parsed.chart,
+    prov: parsed.prov,
+    annotations: parsed.annotations ?? {},
+    metadata,
+  };
+}
+
+/**
+ * An exact version is tried as a tag first (one request instead of listing
+ * every tag); a range, or an exact version that is not there, is resolved
+ * against the tag list with Helm's rules.
+ */
+async function pickTag(repo: Repository, version: string | undefined): Promise<string> {
+  if (version && EXACT_VERSION.test(version)) {
+    const tag = tagFromVersion(version);
+    if (await repo.headManifest(tag)) return tag;
+  }
+  const tags = await repo.listTags();
+  if (tags.length === 0) throw new VersionNotFoundError(`${repo} has no tags`, { hint: 'push a chart there first' });
+  return resolveVersionTag(tags, version);
+}
+
+function parseConfig(bytes: Buffer, where: string): ResolvedChart['metadata'] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new ChartYamlError('config', `${where}: the chart config is not JSON`, { cause: err });
+  }
+  const md = parsed as Record<string, unknown>;
+  if (typeof md !== 'object' || md === null || typeof md.name !== 'string' || typeof md.version !== 'string' || !md.name || !md.version) {
+    throw new ChartYamlError('config', `${where}: the chart config lacks a name or version`, {
+      hint: 'push the chart again with helm push or chartprov push',
+    });
+  }
+  // The config names the file the chart is saved as: keep it a plain file name.
+  if (/[/\\\0]|^\.\.?$/.test(md.name) || /[/\\\0]/.test(md.version)) {
+    throw new ChartYamlError(
+      'config',
+      `${where}: the chart config names ${JSON.stringify(md.name)} ${JSON.stringify(md.version)}, not a chart`,
+    );
+  }
+  return md as ResolvedChart['metadata'];
+}

@@ -1,0 +1,265 @@
+/**
+ * Blob upload as the distribution spec allows it, picking the cheapest way:
+ * nothing when the registry has the blob (HEAD), a cross-repository mount
+ * when another repository of the same registry has it, one PUT for small
+ * blobs, PATCH chunks for large ones. Data is streamed and hashed on the way,
+ * so memory does not grow with the blob and an unknown digest costs no
+ * second read.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { DigestMismatchError, FileNotFoundError, FileReadError, RegistryError } from '../errors.js';
+import { repositoryScope } from './challenge.js';
+import { digestAlgorithm, digestOf } from './digest.js';
+import { header } from './http.js';
+import type { Repository } from './repository.js';
+
+/** What to upload: bytes in memory, a file, or a stream read once. */
+export type BlobSource = { bytes: Uint8Array } | { path: string } | { stream: Readable; size?: number };
+
+export interface PushBlobOptions {
+  /** The blob's digest if known: enables the HEAD and mount shortcuts, and is checked against what is sent. */
+  digest?: string;
+  /** Repositories of the same registry that may hold the blob (cross-repository mount). */
+  mountFrom?: readonly string[];
+  /** Blobs up to this size go up in one PUT (default 32 MiB). */
+  monolithicMax?: number;
+  /** PATCH chunk size for larger blobs (default 64 MiB). */
+  chunkSize?: number;
+  /** Called with the number of bytes sent so far. */
+  onProgress?: (sent: number) => void;
+}
+
+export interface PushedBlob {
+  digest: string;
+  size: number;
+  /** `exists`: the registry had it; `mounted`: linked from another repository; `uploaded`: sent. */
+  how: 'exists' | 'mounted' | 'uploaded';
+}
+
+const OCTET = 'application/octet-stream';
+
+export async function pushBlob(repo: Repository, source: BlobSource, opts: PushBlobOptions = {}): Promise<PushedBlob> {
+  const size = await sizeOf(source);
+  let digest = opts.digest ?? ('bytes' in source ? digestOf(source.bytes) : undefined);
+  if (digest) {
+    const have = await repo.statBlob(digest);
+    if (have !== undefined) return { digest, size: size ?? have, how: 'exists' };
+  }
+  const start = await startUpload(repo, digest, opts.mountFrom);
+  if (start.mounted) return { digest: digest!, size: size ?? 0, how: 'mounted' };
+
+  const hasher = new HashingStream(digest ? digestAlgorithm(digest) : 'sha256', opts.onProgress);
+  const monolithicMax = opts.monolithicMax ?? 32 * 1024 * 1024;
+  let location = start.location;
+  if (size !== undefined && size <= monolithicMax && (digest !== undefined || !('stream' in source))) {
+    digest ??= await digestSmall(source);
+    location = await finish(repo, location, digest, { open: () => open(source, hasher), size });
+  } else if (size !== undefined && 'path' in source) {
+    location = await patchChunks(repo, location, source.path, size, opts.chunkSize ?? 64 * 1024 * 1024, hasher);
+    digest = checkSent(digest, hasher, size, repo);
+    location = await finish(repo, location, digest);
+  } else {
+    // A stream of unknown length: one streamed PATCH (the spec's "streamed" upload), then commit.
+    location = await patch(repo, location, { open: () => open(source, hasher), once: true });
+    digest = checkSent(digest, hasher, hasher.size, repo);
+    location = await finish(repo, location, digest);
+  }
+  return { digest, size: size ?? hasher.size, how: 'uploaded' };
+}
+
+async function sizeOf(source: BlobSource): Promise<number | undefined> {
+  if ('bytes' in source) return source.bytes.length;
+  if ('stream' in source) return source.size;
+  try {
+    const st = await stat(source.path);
+    if (!st.isFile()) throw new FileReadError(source.path, 'blob file');
+    return st.size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new FileNotFoundError(source.path, 'file', { cause: err });
+    throw err instanceof FileReadError ? err : new FileReadError(source.path, 'file', { cause: err });
+  }
+}
+
+/** A small file or stream whose digest is unknown: hash it first so the single PUT can name it. */
+async function digestSmall(source: BlobSource): Promise<string> {
+  if ('bytes' in source) return digestOf(source.bytes);
+  if ('stream' in source) throw new RegistryError('a stream needs its digest to be uploaded in one request');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(source.path)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
+}
+
+function open(source: BlobSource, hasher: HashingStream): Readable {
+  hasher.reset();
+  const input =
+    'bytes' in source ? Readable.from([Buffer.from(source.bytes)]) : 'path' in source ? createReadStream(source.path) : source.stream;
+  input.on('error', (err: Error) => hasher.destroy(err));
+  return input.pipe(hasher.fresh());
+}
+
+async function startUpload(
+  repo: Repository,
+  digest: string | undefined,
+  mountFrom: readonly string[] | undefined,
+): Promise<{ mounted: boolean; location: URL }> {
+  for (const from of digest ? (mountFrom ?? []).filter((r) => r !== repo.name) : []) {
+    const url = repo.url('blobs/uploads/');
+    url.searchParams.set('mount', digest!);
+    url.searchParams.set('from', from);
+    const res = await repo.client.http.send({
+      method: 'POST',
+      url,
+      scopes: [...repo.scopes(true), repositoryScope(from, 'pull')],
+      idempotent: true,
+      what: `mount blob ${digest} into ${repo}`,
+    });
+    await res.body.dump();
+    if (res.status === 201) return { mounted: true, location: url };
+    // 202: the registry could not mount (no such blob there, or no access) and opened an upload instead.
+    if (res.status === 202) return { mounted: false, location: uploadLocation(repo, res) };
+  }
+  const res = await repo.client.http.send({
+    method: 'POST',
+    url: repo.url('blobs/uploads/'),
+    scopes: repo.scopes(true),
+    idempotent: true,
+    what: `push to ${repo}`,
+  });
+  await res.body.dump();
+  return { mounted: false, location: uploadLocation(repo, res) };
+}
+
+function uploadLocation(repo: Repository, res: { headers: Record<string, string | string[] | undefined> }): URL {
+  const location = header(res, 'location');
+  if (!location) throw new RegistryError(`registry started an upload to ${repo} without a Location`);
+  return new URL(location, repo.url(''));
+}
+
+interface Body {
+  open: () => Readable;
+  size?: number;
+  once?: boolean;
+}
+
+async function patch(repo: Repository, location: URL, body: Body, range?: [number, number]): Promise<URL> {
+  const headers: Record<string, string> = { 'content-type': OCTET };
+  if (range) {
+    headers['content-range'] = `${range[0]}-${range[1]}`;
+    headers['content-length'] = String(range[1] - range[0] + 1);
+  }
+  const res = await repo.client.http.send({
+    method: 'PATCH',
+    url: location,
+    headers,
+    body: body.open,
+    replayable: !body.once,
+    scopes: repo.scopes(true),
+    what: `upload to ${repo}`,
+  });
+  await res.body.dump();
+  return uploadLocation(repo, res);
+}
+
+async function patchChunks(
+  repo: Repository,
+  location: URL,
+  path: string,
+  size: number,
+  chunkSize: number,
+  hasher: HashingStream,
+): Promise<URL> {
+  hasher.reset();
+  for (let offset = 0; offset < size; offset += chunkSize) {
+    const end = Math.min(offset + chunkSize, size) - 1;
+    // The hash runs across chunks, so a chunk cannot be re-sent: no replay.
+    const openChunk = () => {
+      const input = createReadStream(path, { start: offset, end });
+      const through = hasher.fresh();
+      input.on('error', (err) => through.destroy(err));
+      return input.pipe(through);
+    };
+    location = await patch(repo, location, { open: openChunk, once: true }, [offset, end]);
+  }
+  return location;
+}
+
+async function finish(repo: Repository, location: URL, digest: string, body?: Body): Promise<URL> {
+  const url = new URL(location);
+  url.searchParams.set('digest', digest);
+  const headers: Record<string, string> = { 'content-type': OCTET };
+  if (body?.size !== undefined) headers['content-length'] = String(body.size);
+  const res = await repo.client.http.send({
+    method: 'PUT',
+    url,
+    headers,
+    body: body?.open,
+    scopes: repo.scopes(true),
+    accept: [400],
+    what: `push blob ${digest} to ${repo}`,
+  });
+  if (res.status === 400) {
+    const text = await res.body.text();
+    if (/DIGEST_INVALID/.test(text)) {
+      throw new DigestMismatchError(`registry computed another digest than ${digest} for the blob sent to ${repo}`, {
+        hint: 'the file changed while it was uploaded; try again',
+      });
+    }
+    throw new RegistryError(`registry refused blob ${digest} for ${repo}: ${text.slice(0, 200)}`, 400);
+  }
+  await res.body.dump();
+  return url;
+}
+
+function checkSent(expected: string | undefined, hasher: HashingStream, size: number, repo: Repository): string {
+  const actual = hasher.digest();
+  if (hasher.size !== size) {
+    throw new DigestMismatchError(`sent ${hasher.size} bytes to ${repo} instead of ${size}: the source changed during the upload`);
+  }
+  if (expected && expected !== actual) {
+    throw new DigestMismatchError(`content sent to ${repo} hashes to ${actual}, not ${expected}: the source changed during the upload`);
+  }
+  return actual;
+}
+
+/** Hashes everything that flows through the pass-throughs it hands out, across chunks. */
+class HashingStream {
+  private hash: Hash;
+  private current: Transform | undefined;
+  size = 0;
+
+  constructor(
+    private readonly algorithm: 'sha256' | 'sha512',
+    private readonly onProgress?: (sent: number) => void,
+  ) {
+    this.hash = createHash(algorithm);
+  }
+
+  reset(): void {
+    this.hash = createHash(this.algorithm);
+    this.size = 0;
+  }
+
+  fresh(): Transform {
+    const self = this;
+    this.current = new Transform({
+      transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+        self.hash.update(chunk);
+        self.size += chunk.length;
+        self.onProgress?.(self.size);
+        done(null, chunk);
+      },
+    });
+    return this.current;
+  }
+
+  destroy(err: Error): void {
+    this.current?.destroy(err);
+  }
+
+  digest(): string {
+    return `${this.algorithm}:${this.hash.digest('hex')}`;
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * One registry request, done the way registries need it: authentication
+ * (one challenge round per request), redirects to blob storage without the
+ * registry's credentials, retries with back-off where they are safe (429 with
+ * Retry-After, 502/503/504, a reset connection), and errors that say what
+ * failed. Bodies are streams or factories, so a retry re-reads the source
+ * instead of holding a blob in memory.
+ */
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request, type Dispatcher } from 'undici';
+import {
+  ChartprovError,
+  RegistryCredentialsRejectedError,
+  RegistryDeniedError,
+  RegistryLoginRequiredError,
+  RegistryRateLimitedError,
+} from '../errors.js';
+import { RegistryAuth, type AuthAttempt } from './auth.js';
+import { parseChallenge } from './challenge.js';
+import { describeErrorBody, isTransientNetworkError, networkError, readErrorBody, unexpectedStatus } from './registry-errors.js';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RegistryRequest {
+  method: HttpMethod;
+  url: URL;
+  headers?: Record<string, string>;
+  /** Bytes, or a factory that opens the body afresh (so the request can be retried). */
+  body?: Uint8Array | string | (() => Readable);
+  /** Token scopes this request needs, e.g. `repository:a/b:pull`. */
+  scopes?: readonly string[];
+  /** False when the body factory can be opened only once (a caller's stream): no retries then. */
+  replayable?: boolean;
+  /** Safe to send again after a 5xx, a 429 or a reset connection. Defaults to GET/HEAD. */
+  idempotent?: boolean;
+  /** Statuses the caller handles itself (returned, not thrown). */
+  accept?: readonly number[];
+  /** Names the operation in messages: "pull helm-charts/hello-world:0.1.0". */
+  what: string;
+  signal?: AbortSignal;
+}
+
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** The URL that answered, after redirects. */
+  url: URL;
+}
+
+export interface HttpOptions {
+  dispatcher: Dispatcher;
+  auth: RegistryAuth;
+  userAgent: string;
+  /** Retries for 429/5xx/resets (default 3). */
+  retries?: number;
+  /** Headers and body timeout per request (default 300 s; blobs stream for as long as data flows). */
+  timeoutMs?: number;
+  /** Longest wait honoured from Retry-After, in ms (default 60 s). */
+  maxRetryAfterMs?: number;
+}
+
+const MAX_REDIRECTS = 5;
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+
+export function header(res: { headers: RegistryResponse['headers'] }, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export class RegistryHttp {
+  constructor(private readonly opts: HttpOptions) {}
+
+  get auth(): RegistryAuth {
+    return this.opts.auth;
+  }
+
+  async send(req: RegistryRequest): Promise<RegistryResponse> {
+    const retries = this.opts.retries ?? 3;
+    const idempotent = req.idempotent ?? (req.method === 'GET' || req.method === 'HEAD');
+    const replayable = req.replayable ?? true;
+    for (let attempt = 0; ; attempt++) {
+      let res: RegistryResponse;
+      try {
+        res = await this.sendAuthenticated(req);
+      } catch (err) {
+        if (idempotent && replayable && attempt < retries && isTransientNetworkError(err)) {
+          await sleep(backoff(attempt));
+          continue;
+        }
+        throw err;
+      }
+      if (RETRY_STATUS.has(res.status) && !req.accept?.includes(res.status)) {
+        const wait = retryAfter(header(res, 'retry-after'), this.opts.maxRetryAfterMs ?? 60_000) ?? backoff(attempt);
+        const mayRetry = attempt < retries && (idempotent || res.status === 429) && replayable;
+        if (mayRetry) {
+          await res.body.dump();
+          await sleep(wait);
+          continue;
+        }
+        if (res.status === 429) {
+          await res.body.dump();
+          throw new RegistryRateLimitedError(`registry ${req.url.host} is rate limiting requests (429) to ${req.what}`);
+        }
+      }
+      return this.checked(req, res);
+    }
+  }
+
+  /** Sends with auth; on 401 answers the challenge once and sends again. */
+  private async sendAuthenticated(req: RegistryRequest): Promise<RegistryResponse> {
+    const host = req.url.host;
+    const scopes = req.scopes ?? [];
+    const auth = this.opts.auth;
+    let authorization = await auth.headerFor(host, scopes);
+    let res = await this.sendFollowing(req, authorization);
+    if (res.status !== 401) return res;
+    const challenge = parseChallenge(header(res, 'www-authenticate'));
+    await res.body.dump();
+    const retryWith = await auth.answer(host, challenge, scopes);
+    if (retryWith === undefined || retryWith === authorization) {
+      throw this.unauthorized(req, await auth.describe(host), challenge?.params.error);
+    }
+    authorization = retryWith;
+    res = await this.sendFollowing(req, authorization);
+    if (res.status === 401) {
+      const again = parseChallenge(header(res, 'www-authenticate'));
+      await res.body.dump();
+      throw this.unauthorized(req, await auth.describe(host), again?.params.error);
+    }
+    return res;
+  }
+
+  private unauthorized(req: RegistryRequest, attempt: AuthAttempt, error: string | undefined): ChartprovError {
+    const who = attempt.username ? `user ${attempt.username}` : 'these credentials';
+    if (!attempt.hadCredential) {
+      return new RegistryLoginRequiredError(`registry ${attempt.host} needs a login to ${req.what}`, {
+        hint: `log in with chartprov registry login ${attempt.host} -u USER --password-stdin, or set CHARTPROV_USERNAME and CHARTPROV_PASSWORD`,
+      });
+    }
+    // Bearer: the token service took the password but the registry refused the token's scope.
+    if (attempt.scheme === 'bearer' || error === 'insufficient_scope') {
+      return new RegistryDeniedError(`${who} may not ${req.what} on ${attempt.host}`);
+    }
+    return new RegistryCredentialsRejectedError(`registry ${attempt.host} rejected the password of ${who}`, {
+      hint: `check the password, then chartprov registry login ${attempt.host} -u USER --password-stdin`,
+    });
+  }
+
+  /** One request, following redirects; credentials go only to the registry's own origin. */
+  private async sendFollowing(req: RegistryRequest, authorization: string | undefined): Promise<RegistryResponse> {
+    let url = req.url;
+    for (let hop = 0; ; hop++) {
+      const sameOrigin = url.origin === req.url.origin;
+      const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...req.headers };
+      if (authorization && sameOrigin) headers.authorization = authorization;
+      const body = hop === 0 ? openBody(req.body) : undefined;
+      let raw: Dispatcher.ResponseData;
+      try {
+        raw = await request(url, {
+          dispatcher: this.opts.dispatcher,
+          method: hop === 0 ? req.method : req.method === 'HEAD' ? 'HEAD' : 'GET',
+          headers,
+          body,
+          headersTimeout: this.opts.timeoutMs ?? 300_000,
+          bodyTimeout: this.opts.timeoutMs ?? 300_000,
+          signal: req.signal,
+        });
+      } catch (err) {
+        if (body && typeof body === 'object' && 'destroy' in body) (body as Readable).destroy();
+        throw networkError(err, url.host);
+      }
+      const location = raw.headers.location;
+      const redirect = raw.statusCode >= 300 && raw.statusCode < 400 && raw.statusCode !== 304 && location;
+      // Only reads follow redirects (blob downloads to S3/CDN); an upload's Location is for the caller.
+      if (!redirect || !(req.method === 'GET' || req.method === 'HEAD')) {
+        return { status: raw.statusCode, headers: raw.headers, body: raw.body, url };
+      }
+      await raw.body.dump();
+      if (hop >= MAX_REDIRECTS)
+        throw unexpectedStatus(raw.statusCode, `${req.what} (more than ${MAX_REDIRECTS} redirects)`, { errors: [], text: '' });
+      url = new URL(Array.isArray(location) ? location[0]! : location, url);
+    }
+  }
+
+  private async checked(req: RegistryRequest, res: RegistryResponse): Promise<RegistryResponse> {
+    if (res.status < 300 || req.accept?.includes(res.status)) return res;
+    if (req.method === 'HEAD') {
+      await res.body.dump();
+      if (res.status === 403) throw new RegistryDeniedError(`not allowed to ${req.what} on ${req.url.host}`);
+      throw unexpectedStatus(res.status, req.what, { errors: [], text: '' });
+    }
+    const body = await readErrorBody(res.body);
+    if (res.status === 403) {
+      const said = describeErrorBody(body);
+      throw new RegistryDeniedError(`not allowed to ${req.what} on ${req.url.host}${said ? `: ${said}` : ''}`);
+    }
+    throw unexpectedStatus(res.status, req.what, body);
+  }
+}
+
+function openBody(body: RegistryRequest['body']): Readable | Uint8Array | string | undefined {
+  return typeof body === 'function' ? body() : body;
+}
+
+function backoff(attempt: number): number {
+  return Math.min(200 * 2 ** attempt, 5_000) * (0.75 + Math.random() * 0.5);
+}
+
+/** Retry-After in seconds or as an HTTP date, capped. */
+export function retryAfter(value: string | undefined, maxMs: number): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(Math.max(ms, 0), maxMs);
+}

@@ -1,0 +1,122 @@
+/**
+ * Turning what the network and registries say into chartprov's errors: a
+ * refused connection, a TLS failure, a `{"errors":[…]}` body. Kept apart from
+ * the request loop so every caller words them the same way.
+ */
+import type { Readable } from 'node:stream';
+import { ChartprovError, RegistryError, RegistryTlsError, RegistryUnreachableError } from '../errors.js';
+
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'timed out waiting for the response',
+  UND_ERR_BODY_TIMEOUT: 'timed out while receiving data',
+  UND_ERR_SOCKET: 'connection closed unexpectedly',
+  UND_ERR_CLOSED: 'connection closed',
+};
+
+function errCode(err: unknown): string | undefined {
+  let e = err as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++, e = e.cause as typeof e) {
+    if (typeof e.code === 'string' && e.code !== 'UND_ERR' && e.code !== 'ERR_INVALID_ARG_TYPE') return e.code;
+  }
+  return undefined;
+}
+
+/** Errors worth a retry on an idempotent request: the connection went away, not "nobody listens". */
+export function isTransientNetworkError(err: unknown): boolean {
+  const code = errCode(err);
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED';
+}
+
+export function networkError(err: unknown, host: string): ChartprovError {
+  if (err instanceof ChartprovError) return err;
+  const code = errCode(err);
+  const reason = (err as Error)?.message ?? String(err);
+  if (code && TLS_CODES.test(code)) {
+    const plain =
+      code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(reason);
+    return new RegistryTlsError(`TLS connection to ${host} failed: ${plain ? 'the server does not speak TLS' : tlsReason(code, reason)}`, {
+      hint: plain
+        ? 'the registry serves plain HTTP: add --plain-http'
+        : "pass the registry's CA with --ca-file, or --insecure-skip-tls-verify for a test registry",
+      cause: err,
+    });
+  }
+  const what = (code && NETWORK_CODES[code]) ?? reason;
+  return new RegistryUnreachableError(`cannot reach registry ${host}: ${what}`, { cause: err });
+}
+
+function tlsReason(code: string, message: string): string {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') return 'its certificate is not for this host name';
+  if (code === 'CERT_HAS_EXPIRED') return 'its certificate has expired';
+  if (/SELF_SIGNED|UNABLE_TO_(VERIFY|GET_ISSUER)/.test(code)) return 'its certificate is not signed by a trusted CA';
+  return message;
+}
+
+export interface RegistryErrorBody {
+  code: string;
+  message?: string;
+  detail?: unknown;
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Reads at most 64 KiB of an error response and decodes the spec's `{"errors":[…]}`. */
+export async function readErrorBody(body: Readable): Promise<{ errors: RegistryErrorBody[]; text: string }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buf = chunk as Buffer;
+      if (size < MAX_ERROR_BODY) chunks.push(buf.subarray(0, MAX_ERROR_BODY - size));
+      size += buf.length;
+      if (size >= MAX_ERROR_BODY) break;
+    }
+  } catch {
+    // An error body that breaks off still tells us the status.
+  }
+  body.destroy();
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    const parsed = JSON.parse(text) as { errors?: unknown };
+    if (Array.isArray(parsed.errors)) {
+      const errors = parsed.errors
+        .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null)
+        .map((e) => ({
+          code: String(e.code ?? 'UNKNOWN'),
+          message: typeof e.message === 'string' ? e.message : undefined,
+          detail: e.detail,
+        }));
+      return { errors, text };
+    }
+  } catch {
+    // not JSON: keep the text
+  }
+  return { errors: [], text };
+}
+
+/** `MANIFEST_UNKNOWN: manifest unknown; …` — or the start of a non-JSON body. */
+export function describeErrorBody(body: { errors: RegistryErrorBody[]; text: string }): string {
+  if (body.errors.length > 0) {
+    return body.errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; ');
+  }
+  const text = body.text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+export function unexpectedStatus(status: number, what: string, body: { errors: RegistryErrorBody[]; text: string }): RegistryError {
+  const said = describeErrorBody(body);
+  return new RegistryError(`registry answered ${status} to ${what}${said ? `: ${said}` : ''}`, status);
+}

@@ -1,0 +1,267 @@
+/**
+ * One repository of one registry (`helm-charts/hello-world` on `host:5000`):
+ * manifests, tags and blobs as the distribution spec defines them. Every
+ * manifest and blob read is checked against its digest.
+ */
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ChartNotFoundError, DigestMismatchError, RegistryError, VersionNotFoundError } from '../errors.js';
+import { tempPathFor, toWriteError } from '../fs/atomic-write.js';
+import { repositoryScope } from './challenge.js';
+import type { RegistryClient } from './client.js';
+import { digestAlgorithm, digestOf, isDigest, VerifyingStream } from './digest.js';
+import { header, type RegistryResponse } from './http.js';
+import { pushBlob, type BlobSource, type PushBlobOptions, type PushedBlob } from './blob-upload.js';
+import { readErrorBody, unexpectedStatus } from './registry-errors.js';
+
+/** What a manifest GET returns: the exact bytes (digests are over them), their type and digest. */
+export interface FetchedManifest {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+export interface BlobRef {
+  digest: string;
+  size?: number;
+}
+
+/** Distribution's limit; anything bigger is not a manifest we should hold in memory. */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export const MANIFEST_MEDIA_TYPES = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+
+export class Repository {
+  constructor(
+    readonly client: RegistryClient,
+    readonly registry: string,
+    readonly name: string,
+  ) {}
+
+  /** `registry/name`, as people write it. */
+  toString(): string {
+    return `${this.registry}/${this.name}`;
+  }
+
+  url(path: string): URL {
+    return new URL(`/v2/${this.name}/${path}`, this.client.baseUrl(this.registry));
+  }
+
+  scopes(push = false): string[] {
+    return [push ? repositoryScope(this.name, 'pull', 'push') : repositoryScope(this.name, 'pull')];
+  }
+
+  async fetchManifest(reference: string, accept: readonly string[] = MANIFEST_MEDIA_TYPES): Promise<FetchedManifest> {
+    const what = `pull ${this.refText(reference)}`;
+    const res = await this.client.http.send({
+      method: 'GET',
+      url: this.url(`manifests/${reference}`),
+      headers: { accept: accept.join(', ') },
+      scopes: this.scopes(),
+      accept: [404],
+      what,
+    });
+    if (res.status === 404) throw await this.notFound(res, reference);
+    const bytes = await readLimited(res.body, MAX_MANIFEST_BYTES, what);
+    const mediaType = (header(res, 'content-type') ?? '').split(';')[0]!.trim() || sniffMediaType(bytes);
+    const digest = this.checkManifestDigest(reference, bytes, header(res, 'docker-content-digest'));
+    return { bytes, mediaType, digest };
+  }
+
+  private checkManifestDigest(reference: string, bytes: Buffer, claimed: string | undefined): string {
+    if (isDigest(reference)) {
+      const actual = digestOf(bytes, digestAlgorithm(reference));
+      if (actual !== reference) {
+        throw new DigestMismatchError(`manifest ${this.refText(reference)} does not match its digest: content hashes to ${actual}`);
+      }
+      return reference;
+    }
+    const digest = digestOf(bytes);
+    // A registry's claim about what it served must agree with what it served.
+    if (claimed?.startsWith('sha256:') && claimed !== digest) {
+      throw new DigestMismatchError(`manifest ${this.refText(reference)} hashes to ${digest} but the registry says ${claimed}`);
+    }
+    return digest;
+  }
+
+  /** Digest, type and size of a manifest without its body; undefined when absent. */
+  async headManifest(reference: string): Promise<{ digest?: string; mediaType?: string; size?: number } | undefined> {
+    const res = await this.client.http.send({
+      method: 'HEAD',
+      url: this.url(`manifests/${reference}`),
+      headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
+      scopes: this.scopes(),
+      accept: [404],
+      what: `look up ${this.refText(reference)}`,
+    });
+    await res.body.dump();
+    if (res.status === 404) return undefined;
+    const size = Number(header(res, 'content-length'));
+    return {
+      digest: header(res, 'docker-content-digest'),
+      mediaType: header(res, 'content-type'),
+      size: Number.isFinite(size) ? size : undefined,
+    };
+  }
+
+  /** PUT a manifest by tag or digest; returns its digest and the `OCI-Subject` the registry acknowledged, if any. */
+  async pushManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<{ digest: string; subject?: string }> {
+    const digest = digestOf(bytes);
+    const res = await this.client.http.send({
+      method: 'PUT',
+      url: this.url(`manifests/${reference}`),
+      headers: { 'content-type': mediaType },
+      body: bytes,
+      scopes: this.scopes(true),
+      idempotent: true,
+      what: `push ${this.refText(reference)}`,
+    });
+    await res.body.dump();
+    const claimed = header(res, 'docker-content-digest');
+    if (claimed?.startsWith('sha256:') && claimed !== digest) {
+      throw new DigestMismatchError(`registry stored manifest ${this.refText(reference)} as ${claimed}, not ${digest}`);
+    }
+    return { digest, subject: header(res, 'oci-subject') };
+  }
+
+  async deleteManifest(digest: string): Promise<void> {
+    const res = await this.client.http.send({
+      method: 'DELETE',
+      url: this.url(`manifests/${digest}`),
+      scopes: [repositoryScope(this.name, 'delete')],
+      idempotent: true,
+      what: `delete ${this.refText(digest)}`,
+    });
+    await res.body.dump();
+  }
+
+  /** Every tag, following `Link: <…>; rel="next"` pages. */
+  async listTags(): Promise<string[]> {
+    const tags: string[] = [];
+    let url: URL | undefined = this.url('tags/list?n=1000');
+    for (let page = 0; url && page < 10_000; page++) {
+      const res: RegistryResponse = await this.client.http.send({
+        method: 'GET',
+        url,
+        scopes: this.scopes(),
+        accept: [404],
+        what: `list the tags of ${this}`,
+      });
+      if (res.status === 404) throw await this.notFound(res);
+      const body = JSON.parse((await readLimited(res.body, 16 * 1024 * 1024, `tag list of ${this}`)).toString('utf8')) as {
+        tags?: unknown;
+      };
+      if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string'));
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
+      url = next ? new URL(next[1]!, url) : undefined;
+    }
+    return [...new Set(tags)];
+  }
+
+  /** Whether the blob exists here (HEAD); its size when it does. */
+  async statBlob(digest: string): Promise<number | undefined> {
+    const res = await this.client.http.send({
+      method: 'HEAD',
+      url: this.url(`blobs/${digest}`),
+      scopes: this.scopes(),
+      accept: [404],
+      what: `look up blob ${digest} in ${this}`,
+    });
+    await res.body.dump();
+    if (res.status === 404) return undefined;
+    const size = Number(header(res, 'content-length'));
+    return Number.isFinite(size) ? size : 0;
+  }
+
+  pushBlob(source: BlobSource, opts: PushBlobOptions = {}): Promise<PushedBlob> {
+    return pushBlob(this, source, opts);
+  }
+
+  /** The blob as a stream that fails unless its bytes match the digest (and size, when given). */
+  async openBlob(blob: BlobRef, opts: { maxBytes?: number } = {}): Promise<Readable> {
+    const what = `blob ${blob.digest} of ${this}`;
+    const res = await this.client.http.send({
+      method: 'GET',
+      url: this.url(`blobs/${blob.digest}`),
+      scopes: this.scopes(),
+      accept: [404],
+      what: `pull ${what}`,
+    });
+    if (res.status === 404) {
+      const body = await readErrorBody(res.body);
+      throw new RegistryError(`registry has no ${what}: ${body.errors[0]?.code ?? 'BLOB_UNKNOWN'}`, 404, {
+        hint: 'the manifest refers to a blob the registry lost; push the chart again',
+      });
+    }
+    const length = Number(header(res, 'content-length'));
+    if (blob.size !== undefined && Number.isFinite(length) && length !== blob.size) {
+      res.body.destroy();
+      throw new DigestMismatchError(`${what} is ${length} bytes, but its descriptor says ${blob.size}`);
+    }
+    const verifier = new VerifyingStream({ digest: blob.digest, size: blob.size, maxBytes: opts.maxBytes, what });
+    res.body.on('error', (err) => verifier.destroy(err));
+    return res.body.pipe(verifier);
+  }
+
+  async fetchBlobBytes(blob: BlobRef, maxBytes: number): Promise<Buffer> {
+    return readLimited(await this.openBlob(blob, { maxBytes }), maxBytes, `blob ${blob.digest}`);
+  }
+
+  /** Streams a blob to `target` through a temp file: the file appears only complete and verified. */
+  async fetchBlobToFile(blob: BlobRef, target: string, mode = 0o644): Promise<void> {
+    const tmp = tempPathFor(target);
+    try {
+      await pipeline(await this.openBlob(blob), createWriteStream(tmp, { flags: 'wx', mode }));
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw toWriteError(target, err);
+    }
+  }
+
+  refText(reference: string): string {
+    return `${this}${isDigest(reference) ? '@' : ':'}${reference}`;
+  }
+
+  private async notFound(res: RegistryResponse, reference?: string): Promise<Error> {
+    const body = await readErrorBody(res.body);
+    const codes = body.errors.map((e) => e.code);
+    if (!reference || codes.includes('NAME_UNKNOWN')) {
+      return new ChartNotFoundError(`repository ${this} not found`, { hint: 'check the path; chartprov push creates it' });
+    }
+    if (codes.length === 0 || codes.includes('MANIFEST_UNKNOWN') || codes.includes('NOT_FOUND')) {
+      return new VersionNotFoundError(`${this.refText(reference)} not found`);
+    }
+    return unexpectedStatus(404, `pull ${this.refText(reference)}`, body);
+  }
+}
+
+export async function readLimited(body: Readable, max: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      body.destroy();
+      throw new RegistryError(`${what} is larger than ${max} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sniffMediaType(bytes: Buffer): string {
+  try {
+    const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown };
+    return typeof parsed.mediaType === 'string' ? parsed.mediaType : '';
+  } catch {
+    return '';
+  }
+}
