@@ -5,13 +5,14 @@
  * and `--sign` makes one on the way. Many charts share one connection pool and
  * go up in parallel; one chart's failure does not stop the others.
  */
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { readChartArchive, type ChartArchiveInfo } from '../chart/index.js';
 import { ProvenanceInvalidError, ProvenanceMissingError, ReferenceInvalidError, UsageError } from '../errors.js';
 import { readSmallFile } from '../fs/read-file.js';
 import type { RegistryClient } from '../oci/client.js';
 import { digestOf } from '../oci/digest.js';
-import { helmConfigJson, helmManifestAnnotations, helmManifestJson } from '../oci/helm-artifact.js';
+import { formatRfc3339, helmConfigJson, helmManifestAnnotations, helmManifestJson } from '../oci/helm-artifact.js';
 import { HELM_CHART_LAYER, HELM_CONFIG, HELM_PROV_LAYER, OCI_MANIFEST } from '../oci/helm-media.js';
 import { chartRepository, formatOciReference, parseOciReference, type OciReference } from '../oci/reference.js';
 import { tagFromVersion } from '../oci/version.js';
@@ -43,7 +44,7 @@ export interface PushChartsOptions extends RegistryOptions {
   keyrings?: string[];
   /** Repositories of the same registry that may already hold the blobs (cross-repository mount). */
   mountFrom?: string[];
-  /** `org.opencontainers.image.created`; default SOURCE_DATE_EPOCH, else now. */
+  /** `org.opencontainers.image.created`; default SOURCE_DATE_EPOCH, else the archive's modification time (as Helm). */
   created?: Date;
   /** Charts pushed at once (default 8). */
   jobs?: number;
@@ -175,7 +176,7 @@ async function pushOne(
     config: { mediaType: HELM_CONFIG, digest: configBlob.digest, size: configBytes.length },
     chart: { mediaType: HELM_CHART_LAYER, digest: chartDigest, size: archive.size },
     prov: provBytes ? { mediaType: HELM_PROV_LAYER, digest: digestOf(provBytes), size: provBytes.length } : undefined,
-    annotations: helmManifestAnnotations(archive.metadata, { created: opts.created ?? createdFromEnv(opts.env ?? process.env) }),
+    annotations: helmManifestAnnotations(archive.metadata, { created: await createdTime(chart, opts) }),
   });
   const { digest } = await repo.pushManifest(tag, Buffer.from(manifest, 'utf8'), OCI_MANIFEST);
   const blobs = [configBlob, chartBlob, provBlob].filter((b) => b !== undefined);
@@ -198,9 +199,15 @@ async function pushOne(
   };
 }
 
-/** Reproducible pushes: SOURCE_DATE_EPOCH fixes the created annotation as it fixes archive times. */
-function createdFromEnv(env: NodeJS.ProcessEnv): Date {
-  const epoch = env.SOURCE_DATE_EPOCH;
-  if (epoch && /^\d+$/.test(epoch)) return new Date(Number(epoch) * 1000);
-  return new Date();
+/**
+ * Helm stamps the archive's modification time, in the machine's time zone.
+ * SOURCE_DATE_EPOCH wins (reproducible pushes: the same chart gives the same
+ * manifest digest), as it does for archive times.
+ */
+async function createdTime(chart: string, opts: PushChartsOptions): Promise<string> {
+  if (opts.created) return formatRfc3339(opts.created);
+  const epoch = (opts.env ?? process.env).SOURCE_DATE_EPOCH;
+  if (epoch && /^\d+$/.test(epoch)) return formatRfc3339(new Date(Number(epoch) * 1000));
+  const mtime = (await stat(chart)).mtime;
+  return formatRfc3339(mtime, -mtime.getTimezoneOffset());
 }

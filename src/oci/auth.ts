@@ -96,7 +96,7 @@ export class RegistryAuth {
    * Answers a 401's challenge: returns the header to retry with, or
    * undefined when there is nothing more to try (no credentials for Basic).
    */
-  async answer(host: string, challenge: AuthChallenge | undefined, scopes: readonly string[]): Promise<string | undefined> {
+  async answer(host: string, challenge: AuthChallenge | undefined, scopes: readonly string[], sent?: string): Promise<string | undefined> {
     const s = this.state(host);
     if (!challenge || challenge.scheme === 'other') return undefined;
     if (challenge.scheme === 'basic') {
@@ -108,9 +108,13 @@ export class RegistryAuth {
     s.scheme = 'bearer';
     s.bearer = { realm, service: challenge.params.service };
     const all = mergeScopes(scopes, challenge.params.scope ? [challenge.params.scope] : []);
-    // The token we hold for these scopes was refused: do not reuse it.
-    s.tokens.delete(mergeScopes(scopes).join(' '));
-    return `Bearer ${await this.fetchToken(host, s, all, mergeScopes(scopes).join(' '))}`;
+    const key = mergeScopes(scopes).join(' ');
+    // Parallel requests sent before we knew the scheme all come back 401: the
+    // first one's token serves the others. A token that was itself refused is dropped.
+    const cached = s.tokens.get(key);
+    if (cached && cached.expiresAt > Date.now() && `Bearer ${cached.token}` !== sent) return `Bearer ${cached.token}`;
+    s.tokens.delete(key);
+    return `Bearer ${await this.fetchToken(host, s, all, key)}`;
   }
 
   private fetchToken(host: string, s: HostState, scopes: string[], cacheKey = scopes.join(' ')): Promise<string> {

@@ -45,7 +45,7 @@ export async function pushBlob(repo: Repository, source: BlobSource, opts: PushB
   const size = await sizeOf(source);
   let digest = opts.digest ?? ('bytes' in source ? digestOf(source.bytes) : undefined);
   if (digest) {
-    const have = await repo.statBlob(digest);
+    const have = await repo.statBlob(digest, { forPush: true });
     if (have !== undefined) return { digest, size: size ?? have, how: 'exists' };
   }
   const start = await startUpload(repo, digest, opts.mountFrom);

@@ -118,7 +118,7 @@ export class RegistryHttp {
     if (res.status !== 401) return res;
     const challenge = parseChallenge(header(res, 'www-authenticate'));
     await res.body.dump();
-    const retryWith = await auth.answer(host, challenge, scopes);
+    const retryWith = await auth.answer(host, challenge, scopes, authorization);
     if (retryWith === undefined || retryWith === authorization) {
       throw this.unauthorized(req, await auth.describe(host), challenge?.params.error);
     }

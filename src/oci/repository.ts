@@ -12,6 +12,7 @@ import { tempPathFor, toWriteError } from '../fs/atomic-write.js';
 import { repositoryScope } from './challenge.js';
 import type { RegistryClient } from './client.js';
 import { digestAlgorithm, digestOf, isDigest, VerifyingStream } from './digest.js';
+import { MANIFEST_ACCEPT, MANIFEST_ACCEPT_HEADER } from './helm-media.js';
 import { header, type RegistryResponse } from './http.js';
 import { pushBlob, type BlobSource, type PushBlobOptions, type PushedBlob } from './blob-upload.js';
 import { readErrorBody, unexpectedStatus } from './registry-errors.js';
@@ -30,13 +31,6 @@ export interface BlobRef {
 
 /** Distribution's limit; anything bigger is not a manifest we should hold in memory. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-
-export const MANIFEST_MEDIA_TYPES = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-];
 
 export class Repository {
   constructor(
@@ -58,7 +52,7 @@ export class Repository {
     return [push ? repositoryScope(this.name, 'pull', 'push') : repositoryScope(this.name, 'pull')];
   }
 
-  async fetchManifest(reference: string, accept: readonly string[] = MANIFEST_MEDIA_TYPES): Promise<FetchedManifest> {
+  async fetchManifest(reference: string, accept: readonly string[] = MANIFEST_ACCEPT): Promise<FetchedManifest> {
     const what = `pull ${this.refText(reference)}`;
     const res = await this.client.http.send({
       method: 'GET',
@@ -96,7 +90,7 @@ export class Repository {
     const res = await this.client.http.send({
       method: 'HEAD',
       url: this.url(`manifests/${reference}`),
-      headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
+      headers: { accept: MANIFEST_ACCEPT_HEADER },
       scopes: this.scopes(),
       accept: [404],
       what: `look up ${this.refText(reference)}`,
@@ -166,11 +160,12 @@ export class Repository {
   }
 
   /** Whether the blob exists here (HEAD); its size when it does. */
-  async statBlob(digest: string): Promise<number | undefined> {
+  async statBlob(digest: string, opts: { forPush?: boolean } = {}): Promise<number | undefined> {
     const res = await this.client.http.send({
       method: 'HEAD',
       url: this.url(`blobs/${digest}`),
-      scopes: this.scopes(),
+      // Before an upload: ask for the push scope at once, so one token serves the whole push.
+      scopes: this.scopes(opts.forPush),
       accept: [404],
       what: `look up blob ${digest} in ${this}`,
     });
