@@ -122,6 +122,11 @@ signingOptions(
       .option('--prov <file>', 'the .prov to push (single chart; default <chart>.prov when it exists)')
       .option('--require-prov', 'refuse a chart that has no .prov instead of pushing it without one')
       .option('--sign', 'sign each chart on the way (--key, --keyring are then the signing key)')
+      .option(
+        '--mount-from <repository>',
+        'a repository of the same registry holding the blobs: mount instead of upload (repeatable)',
+        collect,
+      )
       .option('-j, --jobs <n>', 'charts pushed at once', '8'),
   ),
 )

@@ -3,17 +3,20 @@
 // and mutual TLS. Credentials are shared with real Helm 3 and 4 both ways, and
 // no secret ever shows in any output.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { goldens } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { runHelm, type HelmMajor } from '../peers/helm.js';
-import { keyFile } from '../peers/paths.js';
+import { keyFile, launcherPath } from '../peers/paths.js';
 import { startDockerRegistry, type DockerRegistry } from '../peers/registry.js';
 import { startTokenServer, type TokenServer } from '../peers/token-server.js';
 import { tempDir } from '../peers/tmp.js';
 
+const execFileP = promisify(execFile);
 const PASSWORD = 'Pa55:word-with-colon&stuff';
 const pubring = keyFile('all-pubring.gpg');
 
@@ -155,6 +158,18 @@ describe('registry login and Basic auth over TLS (htpasswd)', () => {
     });
     assert.match(bad.stderr, /^error\[REGISTRY_CREDENTIALS_REJECTED\]/m);
     assertNoSecret(bad.stdout, bad.stderr);
+  });
+
+  it('the chartprov command trusts a CA given by NODE_EXTRA_CA_CERTS (passed on by the launcher)', async () => {
+    const env = {
+      ...process.env,
+      HOME: work,
+      NODE_EXTRA_CA_CERTS: reg.caFile!,
+      CHARTPROV_USERNAME: 'bob',
+      CHARTPROV_PASSWORD: 'bobs-password',
+    };
+    const { stdout } = await execFileP(launcherPath, ['versions', `oci://${reg.host}/basic/hello-world`], { env });
+    assert.equal(stdout.trim(), '0.1.0');
   });
 
   it('--insecure-skip-tls-verify talks to the registry without its CA', async () => {

@@ -3,10 +3,11 @@
 // the independent reader of what we stored.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { packageAndSignChart } from '../../src/index.js';
+import { packageAndSignChart, RegistryClient } from '../../src/index.js';
 import { goldens, helloWorldSource } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { runHelm, type HelmMajor } from '../peers/helm.js';
@@ -272,6 +273,54 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
       assert.deepEqual(await readdir(dest), []);
     } finally {
       await writeFile(blob, original);
+    }
+  });
+
+  it('--mount-from links blobs from another repository instead of uploading them', async () => {
+    await runCli(['push', goldens.helm4.chart, oci('mount-src'), '--plain-http']);
+    const pushed = await runCli([
+      'push',
+      goldens.helm4.chart,
+      oci('mount-dst'),
+      '--plain-http',
+      '--mount-from',
+      'mount-src/hello-world',
+      '-o',
+      'json',
+    ]);
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const r = (JSON.parse(pushed.stdout) as { results: Array<{ blobs: { uploaded: number; mounted: number; skipped: number } }> })
+      .results[0]!;
+    assert.deepEqual(r.blobs, { uploaded: 0, mounted: 3, skipped: 0 });
+    // Pushed again: everything is there already.
+    const again = await runCli(['push', goldens.helm4.chart, oci('mount-dst'), '--plain-http', '-o', 'json']);
+    assert.deepEqual((JSON.parse(again.stdout) as { results: Array<{ blobs: object }> }).results[0]!.blobs, {
+      uploaded: 0,
+      mounted: 0,
+      skipped: 3,
+    });
+  });
+
+  it('a large blob goes up in chunks and comes back verified (library)', async () => {
+    const client = await RegistryClient.create({ plainHttp: true });
+    try {
+      const repo = client.repository(reg.host, 'big/blob');
+      const file = join(work, 'big.bin');
+      const chunk = Buffer.alloc(1024 * 1024);
+      for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 31 + 7) & 0xff;
+      await writeFile(file, Buffer.concat(Array.from({ length: 12 }, (_, i) => Buffer.concat([chunk, Buffer.from([i])]))));
+      const expected = sha256(await readFile(file));
+      const pushed = await repo.pushBlob({ path: file }, { monolithicMax: 1024 * 1024, chunkSize: 5 * 1024 * 1024 });
+      assert.equal(pushed.digest, expected);
+      assert.equal(pushed.how, 'uploaded');
+      const back = join(work, 'big.back');
+      await repo.fetchBlobToFile({ digest: pushed.digest, size: pushed.size }, back);
+      assert.equal(sha256(await readFile(back)), expected);
+      // A stream of unknown length: one streamed PATCH, digest computed on the way.
+      const streamed = await client.repository(reg.host, 'big/stream').pushBlob({ stream: createReadStream(file) });
+      assert.equal(streamed.digest, expected);
+    } finally {
+      await client.close();
     }
   });
 

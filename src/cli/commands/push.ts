@@ -9,6 +9,7 @@ interface PushFlags extends RegistryFlags, SigningFlags {
   prov?: string;
   sign?: boolean;
   requireProv?: boolean;
+  mountFrom?: string[];
   jobs: string;
   output: OutputFormat;
 }
@@ -29,6 +30,7 @@ export async function pushCommand(args: string[], flags: PushFlags): Promise<num
     requireProvenance: flags.requireProv,
     sign: flags.sign ? await signerOptionsFromFlags(flags) : false,
     keyrings: flags.sign ? undefined : flags.keyring,
+    mountFrom: flags.mountFrom,
     jobs,
     onResult: (_r, done) => bar?.tick(done),
   });
