@@ -136,14 +136,15 @@ signingOptions(
 registryOptions(
   program
     .command('pull')
-    .description('pull a chart from an OCI registry; with --verify nothing is written unless its signature holds')
-    .argument('<ref>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST]')
+    .description('pull charts from an OCI registry; with --verify nothing is written unless its signature holds')
+    .argument('<refs...>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST], one or more')
     .option('--version <version>', 'exact version or SemVer range (default: the highest version)')
     .option('-d, --destination <dir>', 'where to write the chart', '.')
     .option('--verify', 'verify the chart against its provenance before writing it')
     .option('--keyring <file>', 'public keyring for --verify (repeatable)', collect)
     .option('--untar', 'unpack the chart instead of keeping the archive')
-    .option('--untardir <dir>', 'where to unpack (relative to --destination)'),
+    .option('--untardir <dir>', 'where to unpack (relative to --destination)')
+    .option('-j, --jobs <n>', 'charts pulled at once', '8'),
 )
   .addOption(outputOption())
   .action(action(async () => (await import('./commands/pull.js')).pullCommand));

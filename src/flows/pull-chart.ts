@@ -12,12 +12,15 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { PublicKey } from 'openpgp';
 import { extractChartArchive } from '../chart/extract.js';
-import { ProvenanceMissingError } from '../errors.js';
+import { ProvenanceMissingError, UsageError } from '../errors.js';
 import { toWriteError } from '../fs/atomic-write.js';
 import { movePairIn } from '../fs/move-into-place.js';
 import { withStagingDir } from '../fs/staging.js';
 import type { SignerInfo } from '../provenance/index.js';
 import { DEFAULT_MAX_PROV_BYTES } from '../provenance/index.js';
+import type { RegistryClient } from '../oci/client.js';
+import { parseOciReference } from '../oci/reference.js';
+import { runPool, toCodedError, type CodedError } from './pool.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { resolveChart } from './resolve-chart.js';
 import { loadVerificationKeys, verifyChart } from './verify-charts.js';
@@ -60,55 +63,104 @@ export interface PullChartResult {
 
 export async function pullChart(opts: PullChartOptions): Promise<PullChartResult> {
   const keys = opts.verify ? (opts.keys ?? (await loadVerificationKeys(opts.keyrings))) : undefined;
-  const destination = resolve(opts.destination ?? '.');
+  return withRegistryClient(opts, (client) => pullOne(client, opts.ref, opts, keys));
+}
+
+export interface PullChartsOptions extends Omit<PullChartOptions, 'ref'> {
+  /** Charts to pull, each `oci://…/name[:tag|@digest]`; `version` applies to those without a tag. */
+  refs: string[];
+  /** Charts pulled at once (default 8). */
+  jobs?: number;
+  onResult?: (result: PullResult, done: number, total: number) => void;
+}
+
+export type PullResult = ({ ok: true; ref: string } & PullChartResult) | { ok: false; ref: string; error: CodedError };
+
+export interface PullChartsResult {
+  pulled: number;
+  failed: number;
+  results: PullResult[];
+}
+
+/**
+ * Many charts in one call: one connection pool, keys read once, charts
+ * fetched in parallel. One chart's failure is reported and the rest go on;
+ * each chart is written only once it is complete (and verified).
+ */
+export async function pullCharts(opts: PullChartsOptions): Promise<PullChartsResult> {
+  if (opts.refs.length === 0) throw new UsageError('no chart to pull', { hint: 'give one or more oci:// references' });
+  const keys = opts.verify ? (opts.keys ?? (await loadVerificationKeys(opts.keyrings))) : undefined;
   return withRegistryClient(opts, async (client) => {
-    const chart = await resolveChart(client, opts.ref, opts.version);
-    const { name, version } = chart.metadata;
-    if (opts.verify && !chart.prov) {
-      throw new ProvenanceMissingError(`${chart.reference} has no provenance layer: nothing to verify it with`, {
-        hint: 'push the chart with its .prov (chartprov push) to verify it on pull',
-      });
-    }
-    await mkdir(destination, { recursive: true }).catch((err) => {
-      throw toWriteError(destination, err);
-    });
-    const fileName = `${name}-${version}.tgz`;
-    return withStagingDir(destination, async (staging) => {
-      const staged = join(staging, fileName);
-      const [, provBytes] = await Promise.all([
-        chart.repo.fetchBlobToFile(chart.chart, staged),
-        chart.prov ? chart.repo.fetchBlobBytes(chart.prov, DEFAULT_MAX_PROV_BYTES) : undefined,
-      ]);
-      if (provBytes) await writeFile(`${staged}.prov`, provBytes, { mode: 0o644 });
-      const result: PullChartResult = {
-        reference: chart.reference,
-        digest: chart.digest,
-        name,
-        version,
-        hasProvenance: Boolean(chart.prov),
-      };
-      if (keys) {
-        const checked = await verifyChart({ chart: staged, provPath: `${staged}.prov`, keys, now: opts.now });
-        result.verified = { sha256: checked.sha256, signer: checked.signer };
+    let done = 0;
+    const results = await runPool(opts.refs, opts.jobs ?? 8, async (ref): Promise<PullResult> => {
+      let result: PullResult;
+      try {
+        const version = parseOciReference(ref).tag || parseOciReference(ref).digest ? undefined : opts.version;
+        result = { ok: true, ref, ...(await pullOne(client, ref, { ...opts, version }, keys)) };
+      } catch (err) {
+        result = { ok: false, ref, error: toCodedError(err) };
       }
-      if (opts.untar) {
-        const into = opts.untarDir ? (isAbsolute(opts.untarDir) ? opts.untarDir : join(destination, opts.untarDir)) : destination;
-        result.untarredTo = await extractChartArchive(staged, into);
-        return result;
-      }
-      const target = join(destination, fileName);
-      await movePairIn(
-        staging,
-        provBytes
-          ? [
-              [staged, target],
-              [`${staged}.prov`, `${target}.prov`],
-            ]
-          : [[staged, target]],
-      );
-      result.chartPath = target;
-      if (provBytes) result.provPath = `${target}.prov`;
+      opts.onResult?.(result, ++done, opts.refs.length);
       return result;
     });
+    const pulled = results.filter((r) => r.ok).length;
+    return { pulled, failed: results.length - pulled, results };
+  });
+}
+
+async function pullOne(
+  client: RegistryClient,
+  ref: string,
+  opts: Omit<PullChartOptions, 'ref'>,
+  keys: PublicKey[] | undefined,
+): Promise<PullChartResult> {
+  const destination = resolve(opts.destination ?? '.');
+  const chart = await resolveChart(client, ref, opts.version);
+  const { name, version } = chart.metadata;
+  if (opts.verify && !chart.prov) {
+    throw new ProvenanceMissingError(`${chart.reference} has no provenance layer: nothing to verify it with`, {
+      hint: 'push the chart with its .prov (chartprov push) to verify it on pull',
+    });
+  }
+  await mkdir(destination, { recursive: true }).catch((err) => {
+    throw toWriteError(destination, err);
+  });
+  const fileName = `${name}-${version}.tgz`;
+  return withStagingDir(destination, async (staging) => {
+    const staged = join(staging, fileName);
+    const [, provBytes] = await Promise.all([
+      chart.repo.fetchBlobToFile(chart.chart, staged),
+      chart.prov ? chart.repo.fetchBlobBytes(chart.prov, DEFAULT_MAX_PROV_BYTES) : undefined,
+    ]);
+    if (provBytes) await writeFile(`${staged}.prov`, provBytes, { mode: 0o644 });
+    const result: PullChartResult = {
+      reference: chart.reference,
+      digest: chart.digest,
+      name,
+      version,
+      hasProvenance: Boolean(chart.prov),
+    };
+    if (keys) {
+      const checked = await verifyChart({ chart: staged, provPath: `${staged}.prov`, keys, now: opts.now });
+      result.verified = { sha256: checked.sha256, signer: checked.signer };
+    }
+    if (opts.untar) {
+      const into = opts.untarDir ? (isAbsolute(opts.untarDir) ? opts.untarDir : join(destination, opts.untarDir)) : destination;
+      result.untarredTo = await extractChartArchive(staged, into);
+      return result;
+    }
+    const target = join(destination, fileName);
+    await movePairIn(
+      staging,
+      provBytes
+        ? [
+            [staged, target],
+            [`${staged}.prov`, `${target}.prov`],
+          ]
+        : [[staged, target]],
+    );
+    result.chartPath = target;
+    if (provBytes) result.provPath = `${target}.prov`;
+    return result;
   });
 }

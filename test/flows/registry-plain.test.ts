@@ -236,6 +236,38 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
     assert.equal(helm.code, 0, helm.stderr);
   });
 
+  it('pulls many charts in one process, each verified; one failure does not stop the others', async () => {
+    const dest = await folder();
+    const pulled = await runCli([
+      'pull',
+      `${oci('ranges/hello-world')}:0.1.0`,
+      `${oci('ranges/hello-world')}:0.2.0`,
+      oci('nothing/there'),
+      `${oci('ranges/hello-world')}:0.10.0`,
+      '--plain-http',
+      '--verify',
+      '--keyring',
+      pubring,
+      '-d',
+      dest,
+      '-o',
+      'json',
+    ]);
+    assert.equal(pulled.code, 1);
+    const result = JSON.parse(pulled.stdout) as {
+      pulled: number;
+      failed: number;
+      results: Array<{ ok: boolean; error?: { code: string } }>;
+    };
+    assert.equal(result.pulled, 3);
+    assert.equal(result.results[2]!.error!.code, 'CHART_NOT_FOUND');
+    assert.deepEqual((await readdir(dest)).filter((f) => f.endsWith('.tgz')).sort(), [
+      'hello-world-0.1.0.tgz',
+      'hello-world-0.10.0.tgz',
+      'hello-world-0.2.0.tgz',
+    ]);
+  });
+
   it('pull --untar unpacks into the chart folder and keeps no archive', async () => {
     await runCli(['push', goldens.helm4.chart, oci('untar'), '--plain-http']);
     const dest = await folder();

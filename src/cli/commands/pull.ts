@@ -1,5 +1,6 @@
-import { pullChart } from '../../flows/pull-chart.js';
-import { printJson, println } from '../output.js';
+import { UsageError } from '../../errors.js';
+import { pullCharts, type PullChartResult, type PullResult } from '../../flows/pull-chart.js';
+import { printJson, println, progress } from '../output.js';
 import type { OutputFormat } from '../output.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 
@@ -10,33 +11,61 @@ interface PullFlags extends RegistryFlags {
   keyring?: string[];
   untar?: boolean;
   untardir?: string;
+  jobs: string;
   output: OutputFormat;
 }
 
-export async function pullCommand(ref: string, flags: PullFlags): Promise<number> {
-  const result = await pullChart({
+export async function pullCommand(refs: string[], flags: PullFlags): Promise<number> {
+  const jobs = Number(flags.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${flags.jobs}`);
+  const bar = flags.output === 'json' ? undefined : progress('pulling', refs.length);
+  const result = await pullCharts({
     ...registryOptionsFromFlags(flags),
-    ref,
+    refs,
     version: flags.version,
     destination: flags.destination,
     verify: flags.verify,
     keyrings: flags.keyring,
     untar: flags.untar,
     untarDir: flags.untardir,
+    jobs,
+    onResult: (_r, done) => bar?.tick(done),
   });
-  if (flags.output === 'json') {
-    printJson(result);
-    return 0;
+  bar?.end();
+  const only = refs.length === 1 ? result.results[0]! : undefined;
+  // One chart: its result, or `{ error }` as every command prints a failure; several: the batch.
+  if (flags.output === 'json') printJson(only ? (only.ok ? only : { error: only.error }) : result);
+  else if (refs.length === 1) printSingle(result.results[0]!);
+  else {
+    for (const r of result.results) printLine(r);
+    println(`${result.pulled} pulled, ${result.failed} failed`);
   }
-  println(`Pulled: ${result.reference.replace(/^oci:\/\//, '')}`);
-  println(`Digest: ${result.digest}`);
-  if (result.verified) {
-    const s = result.verified.signer;
+  return result.failed === 0 ? 0 : 1;
+}
+
+function printSingle(r: PullResult): void {
+  if (!r.ok) {
+    process.stderr.write(`error[${r.error.code}]: ${r.error.message}\n`);
+    if (r.error.hint) process.stderr.write(`hint: ${r.error.hint}\n`);
+    return;
+  }
+  println(`Pulled: ${r.reference.replace(/^oci:\/\//, '')}`);
+  println(`Digest: ${r.digest}`);
+  if (r.verified) {
+    const s = r.verified.signer;
     println(`Signed by: ${s.userId}`);
     println(`Using Key With Fingerprint: ${s.fingerprint}`);
-    println(`Chart Hash Verified: sha256:${result.verified.sha256}`);
+    println(`Chart Hash Verified: sha256:${r.verified.sha256}`);
   }
-  if (result.untarredTo) println(`Unpacked to: ${result.untarredTo}`);
-  else println(`Saved: ${result.chartPath}${result.provPath ? ` (+ ${result.provPath})` : ' (no provenance)'}`);
-  return 0;
+  println(saved(r));
+}
+
+function saved(r: PullChartResult): string {
+  if (r.untarredTo) return `Unpacked to: ${r.untarredTo}`;
+  return `Saved: ${r.chartPath}${r.provPath ? ` (+ .prov)` : ' (no provenance)'}`;
+}
+
+function printLine(r: PullResult): void {
+  if (r.ok) println(`ok    ${r.reference}  ${r.verified ? `verified, signed by ${r.verified.signer.userId}  ` : ''}${saved(r)}`);
+  else println(`FAIL  ${r.ref}  error[${r.error.code}]: ${r.error.message}`);
 }
