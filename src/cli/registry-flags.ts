@@ -8,6 +8,7 @@ export interface RegistryFlags {
   certFile?: string;
   keyFile?: string;
   registryConfig?: string;
+  debug?: boolean;
 }
 
 export function registryOptionsFromFlags(flags: RegistryFlags): RegistryOptions {
@@ -18,5 +19,8 @@ export function registryOptionsFromFlags(flags: RegistryFlags): RegistryOptions 
     certFile: flags.certFile,
     keyFile: flags.keyFile,
     registryConfig: flags.registryConfig,
+    // --debug shows each HTTP exchange (never headers, so never a credential).
+    clientOptions:
+      flags.debug || process.env.CHARTPROV_DEBUG === '1' ? { trace: (line) => process.stderr.write(`debug: ${line}\n`) } : undefined,
   };
 }

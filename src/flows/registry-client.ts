@@ -19,7 +19,7 @@ export interface RegistryOptions extends TlsOptions {
   /** An existing client to reuse (its own options win). */
   client?: RegistryClient;
   /** Passed to the client: retries, timeouts, connections. */
-  clientOptions?: Pick<RegistryClientOptions, 'retries' | 'timeoutMs' | 'connections' | 'credential'>;
+  clientOptions?: Pick<RegistryClientOptions, 'retries' | 'timeoutMs' | 'maxRetryAfterMs' | 'connections' | 'credential' | 'trace'>;
 }
 
 export function credentialStoreFor(opts: Pick<RegistryOptions, 'registryConfig' | 'env'>): CredentialStore {

@@ -22,6 +22,10 @@ export interface RegistryClientOptions extends TlsOptions {
   retries?: number;
   /** Per-request headers/body timeout in ms (default 300 000). */
   timeoutMs?: number;
+  /** Longest wait honoured from a 429's Retry-After, in ms (default 60 000). */
+  maxRetryAfterMs?: number;
+  /** One line per HTTP exchange (method, URL, status), for `--debug`; never headers or bodies. */
+  trace?: (line: string) => void;
   /** Parallel connections per registry (default 16). */
   connections?: number;
   env?: NodeJS.ProcessEnv;
@@ -41,7 +45,15 @@ export class RegistryClient {
     const userAgent = opts.userAgent ?? 'chartprov';
     const timeoutMs = opts.timeoutMs ?? 300_000;
     const auth = new RegistryAuth({ credentials: opts.credentials, credential: opts.credential, dispatcher, userAgent, timeoutMs });
-    this.http = new RegistryHttp({ dispatcher, auth, userAgent, retries: opts.retries, timeoutMs });
+    this.http = new RegistryHttp({
+      dispatcher,
+      auth,
+      userAgent,
+      retries: opts.retries,
+      timeoutMs,
+      maxRetryAfterMs: opts.maxRetryAfterMs,
+      trace: opts.trace,
+    });
   }
 
   static async create(opts: RegistryClientOptions = {}): Promise<RegistryClient> {

@@ -59,6 +59,8 @@ export interface HttpOptions {
   timeoutMs?: number;
   /** Longest wait honoured from Retry-After, in ms (default 60 s). */
   maxRetryAfterMs?: number;
+  /** Called with one line per HTTP exchange (`--debug`): method, URL, status. Never headers or bodies. */
+  trace?: (line: string) => void;
 }
 
 const MAX_REDIRECTS = 5;
@@ -169,8 +171,10 @@ export class RegistryHttp {
         });
       } catch (err) {
         if (body && typeof body === 'object' && 'destroy' in body) (body as Readable).destroy();
+        this.opts.trace?.(`${req.method} ${url.href} → ${(err as Error).message}`);
         throw networkError(err, url.host);
       }
+      this.opts.trace?.(`${hop === 0 ? req.method : 'GET'} ${url.href} → ${raw.statusCode}`);
       const location = raw.headers.location;
       const redirect = raw.statusCode >= 300 && raw.statusCode < 400 && raw.statusCode !== 304 && location;
       // Only reads follow redirects (blob downloads to S3/CDN); an upload's Location is for the caller.
