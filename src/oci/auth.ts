@@ -177,7 +177,8 @@ export class RegistryAuth {
       throw new RegistryLoginRequiredError(`registry ${host} needs a login`);
     }
     if (res.statusCode !== 200) {
-      const said = describeErrorBody(await readErrorBody(res.body));
+      // A token service may echo the request: never quote a secret we sent it.
+      const said = redact(describeErrorBody(await readErrorBody(res.body)), cred);
       throw new RegistryError(`token service of ${host} answered ${res.statusCode}${said ? `: ${said}` : ''}`, res.statusCode);
     }
     let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
@@ -198,4 +199,11 @@ export class RegistryAuth {
 function basicHeader(cred: RegistryCredential | undefined): string | undefined {
   if (!cred || cred.username === undefined || cred.password === undefined) return undefined;
   return `Basic ${Buffer.from(`${cred.username}:${cred.password}`, 'utf8').toString('base64')}`;
+}
+
+function redact(text: string, cred: RegistryCredential | undefined): string {
+  const secrets = [cred?.password, cred?.identityToken, cred?.registryToken, basicHeader(cred)?.slice('Basic '.length)];
+  let out = text;
+  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('***');
+  return out;
 }

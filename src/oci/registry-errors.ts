@@ -26,6 +26,8 @@ const NETWORK_CODES: Record<string, string> = {
 function errCode(err: unknown): string | undefined {
   let e = err as { code?: unknown; cause?: unknown } | undefined;
   for (let depth = 0; e && depth < 4; depth++, e = e.cause as typeof e) {
+    // Our own errors carry our codes; the network's code is on their cause.
+    if (e instanceof ChartprovError) continue;
     if (typeof e.code === 'string' && e.code !== 'UND_ERR' && e.code !== 'ERR_INVALID_ARG_TYPE') return e.code;
   }
   return undefined;

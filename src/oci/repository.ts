@@ -7,15 +7,15 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ChartNotFoundError, DigestMismatchError, RegistryError, VersionNotFoundError } from '../errors.js';
+import { ChartNotFoundError, ChartprovError, DigestMismatchError, RegistryError, VersionNotFoundError } from '../errors.js';
 import { tempPathFor, toWriteError } from '../fs/atomic-write.js';
 import { repositoryScope } from './challenge.js';
 import type { RegistryClient } from './client.js';
 import { digestAlgorithm, digestOf, isDigest, VerifyingStream } from './digest.js';
 import { MANIFEST_ACCEPT, MANIFEST_ACCEPT_HEADER } from './helm-media.js';
-import { header, type RegistryResponse } from './http.js';
+import { header, type RegistryRequest, type RegistryResponse } from './http.js';
 import { pushBlob, type BlobSource, type PushBlobOptions, type PushedBlob } from './blob-upload.js';
-import { readErrorBody, unexpectedStatus } from './registry-errors.js';
+import { isTransientNetworkError, networkError, readErrorBody, unexpectedStatus } from './registry-errors.js';
 
 /** What a manifest GET returns: the exact bytes (digests are over them), their type and digest. */
 export interface FetchedManifest {
@@ -54,16 +54,18 @@ export class Repository {
 
   async fetchManifest(reference: string, accept: readonly string[] = MANIFEST_ACCEPT): Promise<FetchedManifest> {
     const what = `pull ${this.refText(reference)}`;
-    const res = await this.client.http.send({
-      method: 'GET',
-      url: this.url(`manifests/${reference}`),
-      headers: { accept: accept.join(', ') },
-      scopes: this.scopes(),
-      accept: [404],
-      what,
-    });
-    if (res.status === 404) throw await this.notFound(res, reference);
-    const bytes = await readLimited(res.body, MAX_MANIFEST_BYTES, what);
+    const { res, bytes } = await this.getSmall(
+      {
+        method: 'GET',
+        url: this.url(`manifests/${reference}`),
+        headers: { accept: accept.join(', ') },
+        scopes: this.scopes(),
+        accept: [404],
+        what,
+      },
+      MAX_MANIFEST_BYTES,
+    );
+    if (!bytes) throw await this.notFound(res, reference);
     const mediaType = (header(res, 'content-type') ?? '').split(';')[0]!.trim() || sniffMediaType(bytes);
     const digest = this.checkManifestDigest(reference, bytes, header(res, 'docker-content-digest'));
     return { bytes, mediaType, digest };
@@ -141,17 +143,12 @@ export class Repository {
     const tags: string[] = [];
     let url: URL | undefined = this.url('tags/list?n=1000');
     for (let page = 0; url && page < 10_000; page++) {
-      const res: RegistryResponse = await this.client.http.send({
-        method: 'GET',
-        url,
-        scopes: this.scopes(),
-        accept: [404],
-        what: `list the tags of ${this}`,
-      });
-      if (res.status === 404) throw await this.notFound(res);
-      const body = JSON.parse((await readLimited(res.body, 16 * 1024 * 1024, `tag list of ${this}`)).toString('utf8')) as {
-        tags?: unknown;
-      };
+      const { res, bytes } = await this.getSmall(
+        { method: 'GET', url, scopes: this.scopes(), accept: [404], what: `list the tags of ${this}` },
+        16 * 1024 * 1024,
+      );
+      if (!bytes) throw await this.notFound(res);
+      const body = parseJson(bytes, `tag list of ${this}`) as { tags?: unknown };
       if (Array.isArray(body.tags)) tags.push(...body.tags.filter((t): t is string => typeof t === 'string'));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
       url = next ? new URL(next[1]!, url) : undefined;
@@ -197,11 +194,14 @@ export class Repository {
     }
     const length = Number(header(res, 'content-length'));
     if (blob.size !== undefined && Number.isFinite(length) && length !== blob.size) {
-      res.body.destroy();
+      await res.body.dump();
       throw new DigestMismatchError(`${what} is ${length} bytes, but its descriptor says ${blob.size}`);
     }
     const verifier = new VerifyingStream({ digest: blob.digest, size: blob.size, maxBytes: opts.maxBytes, what });
-    res.body.on('error', (err) => verifier.destroy(err));
+    // Either side failing ends both: a reset becomes our network error, and a
+    // verifier that gave up (wrong digest, too many bytes) releases the connection.
+    res.body.on('error', (err) => verifier.destroy(networkError(err, this.registry)));
+    verifier.on('close', () => res.body.destroy());
     return res.body.pipe(verifier);
   }
 
@@ -218,6 +218,24 @@ export class Repository {
     } catch (err) {
       await rm(tmp, { force: true });
       throw toWriteError(target, err);
+    }
+  }
+
+  /**
+   * A GET whose body is small (manifest, tag list page): read whole, and sent
+   * again when the connection breaks mid-body, as the request itself would be.
+   * `bytes` is undefined for a 404 (the response is then unread).
+   */
+  private async getSmall(req: RegistryRequest, max: number): Promise<{ res: RegistryResponse; bytes?: Buffer }> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.client.http.send(req);
+      if (res.status === 404) return { res };
+      try {
+        return { res, bytes: await readLimited(res.body, max, req.what, this.registry) };
+      } catch (err) {
+        if (attempt < 2 && isTransientNetworkError(err)) continue;
+        throw err;
+      }
     }
   }
 
@@ -238,18 +256,31 @@ export class Repository {
   }
 }
 
-export async function readLimited(body: Readable, max: number, what: string): Promise<Buffer> {
+/** Reads a body whole, up to `max` bytes; a broken connection becomes a network error naming `host`. */
+export async function readLimited(body: Readable, max: number, what: string, host?: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      body.destroy();
-      throw new RegistryError(`${what} is larger than ${max} bytes`);
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > max) {
+        body.destroy();
+        throw new RegistryError(`${what} is larger than ${max} bytes`);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (err) {
+    throw err instanceof ChartprovError || !host ? err : networkError(err, host);
   }
   return Buffer.concat(chunks);
+}
+
+function parseJson(bytes: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new RegistryError(`${what} is not valid JSON`, undefined, { cause: err });
+  }
 }
 
 function sniffMediaType(bytes: Buffer): string {
