@@ -9,6 +9,7 @@ import { helloWorldSource, goldens } from '../test/peers/charts.js';
 import { helmBinary } from '../test/peers/helm.js';
 import { keyFile, launcherPath } from '../test/peers/paths.js';
 import { tempDir } from '../test/peers/tmp.js';
+import { runOciBench } from './oci.js';
 
 interface Cmd {
   bin: string;
@@ -124,3 +125,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+await runOciBench(); // bench/oci.ts; alone: node dist/bench/oci.js

@@ -380,7 +380,7 @@ describe('Bearer auth', () => {
 });
 
 describe('secrets in errors', () => {
-  it('keeps secrets out of an error about a token service that answers 500 quoting the request', {}, async () => {
+  it('keeps secrets out of an error about a token service that answers 500 quoting the request', async () => {
     const tokens = await startServer((req, res) =>
       json(res, 500, errorBody('UNKNOWN', `cannot check ${req.headers.authorization ?? ''} ${req.body.toString('utf8')}`)),
     );

@@ -116,7 +116,7 @@ describe('retries', () => {
     );
   });
 
-  it('retries a GET whose connection is reset before the answer', {}, async () => {
+  it('retries a GET whose connection is reset before the answer', async () => {
     let n = 0;
     await withRegistry(
       (req, res, raw) => {
@@ -131,7 +131,7 @@ describe('retries', () => {
     );
   });
 
-  it('retries a GET whose connection is reset in the middle of the response body', {}, async () => {
+  it('retries a GET whose connection is reset in the middle of the response body', async () => {
     let n = 0;
     await withRegistry(
       (req, res, raw) => {
@@ -398,7 +398,7 @@ describe('blob downloads', () => {
     });
   });
 
-  it('fails with DIGEST_MISMATCH, and nothing else, when Content-Length differs from the descriptor size', {}, async () => {
+  it('fails with DIGEST_MISMATCH, and nothing else, when Content-Length differs from the descriptor size', async () => {
     await withRegistry(tampered, async (server, client) => {
       await rejectsWith(
         client.repository(server.host, 'charts/a').fetchBlobBytes({ digest, size: 3 }, 1024),
@@ -410,7 +410,7 @@ describe('blob downloads', () => {
     });
   });
 
-  it('aborts the download of a blob that grows past maxBytes, so the client can still close', {}, async () => {
+  it('aborts the download of a blob that grows past maxBytes, so the client can still close', async () => {
     const server = await startServer((_req, res) => send(res, 200, Buffer.alloc(8 * 1024 * 1024, 1)));
     const agent = new Agent();
     const client = await makeClient({ dispatcher: agent });
@@ -456,7 +456,7 @@ describe('blob downloads', () => {
     }
   });
 
-  it('reports a blob download cut off by a reset connection as REGISTRY_UNREACHABLE, not as a file write failure', {}, async () => {
+  it('reports a blob download cut off by a reset connection as REGISTRY_UNREACHABLE, not as a file write failure', async () => {
     const { dir, cleanup } = await tempDir('chartprov-http-');
     try {
       await withRegistry(
