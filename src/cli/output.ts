@@ -67,3 +67,9 @@ export function exitQuietlyOnClosedPipe(): void {
     throw err;
   });
 }
+
+/** One item's failure in a batch (already coded), printed as printError prints a thrown one. */
+export function printFailure(error: { code: string; message: string; hint?: string }): void {
+  process.stderr.write(`error[${error.code}]: ${firstLine(error.message)}\n`);
+  if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+}

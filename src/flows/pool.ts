@@ -34,3 +34,28 @@ export function toCodedError(err: unknown): CodedError {
     hint: 'this is a bug in chartprov: run again with --debug and report the output',
   };
 }
+
+/**
+ * A batch where each item succeeds or fails on its own: `run` per item in the
+ * pool, a throw turned into that item's failure by `failed`, `onResult`
+ * called as each finishes (progress). Results in input order.
+ */
+export function runBatch<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  run: (item: T) => Promise<R>,
+  failed: (item: T, error: CodedError) => R,
+  onResult?: (result: R, done: number, total: number) => void,
+): Promise<R[]> {
+  let done = 0;
+  return runPool(items, concurrency, async (item) => {
+    let result: R;
+    try {
+      result = await run(item);
+    } catch (err) {
+      result = failed(item, toCodedError(err));
+    }
+    onResult?.(result, ++done, items.length);
+    return result;
+  });
+}

@@ -20,7 +20,7 @@ import type { SignerInfo } from '../provenance/index.js';
 import { DEFAULT_MAX_PROV_BYTES } from '../provenance/index.js';
 import type { RegistryClient } from '../oci/client.js';
 import { parseOciReference } from '../oci/reference.js';
-import { runPool, toCodedError, type CodedError } from './pool.js';
+import { runBatch, type CodedError } from './pool.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { resolveChart } from './resolve-chart.js';
 import { loadVerificationKeys, verifyChart } from './verify-charts.js';
@@ -91,18 +91,17 @@ export async function pullCharts(opts: PullChartsOptions): Promise<PullChartsRes
   if (opts.refs.length === 0) throw new UsageError('no chart to pull', { hint: 'give one or more oci:// references' });
   const keys = opts.verify ? (opts.keys ?? (await loadVerificationKeys(opts.keyrings))) : undefined;
   return withRegistryClient(opts, async (client) => {
-    let done = 0;
-    const results = await runPool(opts.refs, opts.jobs ?? 8, async (ref): Promise<PullResult> => {
-      let result: PullResult;
-      try {
-        const version = parseOciReference(ref).tag || parseOciReference(ref).digest ? undefined : opts.version;
-        result = { ok: true, ref, ...(await pullOne(client, ref, { ...opts, version }, keys)) };
-      } catch (err) {
-        result = { ok: false, ref, error: toCodedError(err) };
-      }
-      opts.onResult?.(result, ++done, opts.refs.length);
-      return result;
-    });
+    const results = await runBatch(
+      opts.refs,
+      opts.jobs ?? 8,
+      async (ref): Promise<PullResult> => {
+        const parsed = parseOciReference(ref);
+        const version = parsed.tag || parsed.digest ? undefined : opts.version;
+        return { ok: true, ref, ...(await pullOne(client, ref, { ...opts, version }, keys)) };
+      },
+      (ref, error): PullResult => ({ ok: false, ref, error }),
+      opts.onResult,
+    );
     const pulled = results.filter((r) => r.ok).length;
     return { pulled, failed: results.length - pulled, results };
   });

@@ -27,7 +27,7 @@ import type { SignerInfo } from '../provenance/index.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { createSigner, signAndCheck, type Signer, type SignerOptions } from './signer.js';
 import { loadVerificationKeys } from './verify-charts.js';
-import { runPool, toCodedError, type CodedError } from './pool.js';
+import { runBatch, type CodedError } from './pool.js';
 
 export interface PushChartsOptions extends RegistryOptions {
   /** Chart archives (.tgz). */
@@ -93,17 +93,13 @@ export async function pushCharts(opts: PushChartsOptions): Promise<PushChartsRes
   const signer = !opts.sign ? undefined : 'sign' in opts.sign ? opts.sign : await createSigner(opts.sign);
   const keys = opts.keyrings?.length ? await loadVerificationKeys(opts.keyrings) : undefined;
   return withRegistryClient(opts, async (client) => {
-    let done = 0;
-    const results = await runPool(opts.charts, opts.jobs ?? 8, async (chart) => {
-      let result: PushResult;
-      try {
-        result = await pushOne(client, base, chart, { ...opts, signer, keys });
-      } catch (err) {
-        result = { ok: false, chart, error: toCodedError(err) };
-      }
-      opts.onResult?.(result, ++done, opts.charts.length);
-      return result;
-    });
+    const results = await runBatch(
+      opts.charts,
+      opts.jobs ?? 8,
+      (chart) => pushOne(client, base, chart, { ...opts, signer, keys }),
+      (chart, error): PushResult => ({ ok: false, chart, error }),
+      opts.onResult,
+    );
     const pushed = results.filter((r) => r.ok).length;
     return { pushed, failed: results.length - pushed, results };
   });

@@ -3,7 +3,7 @@ import type { PublicKey } from 'openpgp';
 import { readChartArchive } from '../chart/index.js';
 import { ProvenanceInvalidError, ProvenanceMissingError, UsageError } from '../errors.js';
 import { readSmallFile } from '../fs/read-file.js';
-import { runPool, toCodedError } from './pool.js';
+import { runBatch } from './pool.js';
 import { defaultKeyringPaths, loadKeyring } from '../keys/index.js';
 import { DEFAULT_MAX_PROV_BYTES, verifyProvenance } from '../provenance/index.js';
 import type { SignerInfo } from '../provenance/index.js';
@@ -109,16 +109,6 @@ async function checkOne(chart: string, provPath: string, keys: PublicKey[], now:
   };
 }
 
-async function verifyOne(chart: string, provPath: string, keys: PublicKey[], now: Date | undefined): Promise<ChartVerification> {
-  try {
-    return await checkOne(chart, provPath, keys, now);
-  } catch (err) {
-    // One chart's failure never aborts the batch.
-    const coded = toCodedError(err);
-    return { ok: false, chart, provenance: provPath, error: coded };
-  }
-}
-
 /**
  * Verifies many charts in one call: keys parsed once, charts hashed and
  * checked in parallel. Never throws for a single chart's failure: each result
@@ -133,12 +123,13 @@ export async function verifyCharts(opts: VerifyChartsOptions): Promise<VerifyCha
   const keys = keyring.publicKeys;
   const warnings = [...(keyring.warnings ?? [])];
   if (keys.length === 0) warnings.push('the keyrings hold no public keys: no signature can verify');
-  let done = 0;
-  const results = await runPool(opts.charts, opts.concurrency ?? 8, async (chart) => {
-    const result = await verifyOne(chart, opts.provPath ?? `${chart}.prov`, keys, opts.now);
-    opts.onResult?.(result, ++done, opts.charts.length);
-    return result;
-  });
+  const results = await runBatch(
+    opts.charts,
+    opts.concurrency ?? 8,
+    (chart): Promise<ChartVerification> => checkOne(chart, opts.provPath ?? `${chart}.prov`, keys, opts.now),
+    (chart, error): ChartVerification => ({ ok: false, chart, provenance: opts.provPath ?? `${chart}.prov`, error }),
+    opts.onResult,
+  );
   const verified = results.filter((r) => r.ok).length;
   return { verified, failed: results.length - verified, results, warnings };
 }

@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { pullCharts, type PullChartResult, type PullResult } from '../../flows/pull-chart.js';
-import { printJson, println, progress } from '../output.js';
+import { printFailure, printJson, println, progress } from '../output.js';
 import type { OutputFormat } from '../output.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 
@@ -45,8 +45,7 @@ export async function pullCommand(refs: string[], flags: PullFlags): Promise<num
 
 function printSingle(r: PullResult): void {
   if (!r.ok) {
-    process.stderr.write(`error[${r.error.code}]: ${r.error.message}\n`);
-    if (r.error.hint) process.stderr.write(`hint: ${r.error.hint}\n`);
+    printFailure(r.error);
     return;
   }
   println(`Pulled: ${r.reference.replace(/^oci:\/\//, '')}`);

@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { pushCharts, type PushResult } from '../../flows/push-charts.js';
-import { printJson, println, progress } from '../output.js';
+import { printFailure, printJson, println, progress } from '../output.js';
 import type { OutputFormat } from '../output.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 import { signerOptionsFromFlags, type SigningFlags } from './signing.js';
@@ -52,8 +52,7 @@ function provText(r: Extract<PushResult, { ok: true }>): string {
 
 function printSingle(r: PushResult): void {
   if (!r.ok) {
-    process.stderr.write(`error[${r.error.code}]: ${r.error.message}\n`);
-    if (r.error.hint) process.stderr.write(`hint: ${r.error.hint}\n`);
+    printFailure(r.error);
     return;
   }
   println(`Pushed: ${r.ref.replace(/^oci:\/\//, '')}`);

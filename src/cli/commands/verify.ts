@@ -1,6 +1,6 @@
 import { verifyCharts } from '../../flows/verify-charts.js';
 import type { ChartVerification } from '../../flows/verify-charts.js';
-import { printJson, println, progress, warn } from '../output.js';
+import { printFailure, printJson, println, progress, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
 
 interface VerifyFlags {
@@ -37,8 +37,7 @@ function printSingle(r: ChartVerification): void {
     println(`Signed at: ${r.signer.signedAt} (${r.signer.hashAlgorithm}, ${r.signer.algorithm})`);
     println(`Chart Hash Verified: sha256:${r.sha256}`);
   } else {
-    process.stderr.write(`error[${r.error.code}]: ${r.error.message}\n`);
-    if (r.error.hint) process.stderr.write(`hint: ${r.error.hint}\n`);
+    printFailure(r.error);
   }
 }
 
