@@ -12,6 +12,12 @@ const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
 
+// Registry commands parse HTTP with undici's WebAssembly build of llhttp. V8
+// compiles it with Liftoff, then again with TurboFan on background threads,
+// and a process that is about to exit waits for those compiles (~80 ms a
+// registry command, measured). Liftoff code is plenty for a CLI's headers.
+require('node:v8').setFlagsFromString('--liftoff-only');
+
 const bundle = path.join(__dirname, '..', 'dist', 'cli-bundle', 'chartprov.cjs');
 const source = fs.readFileSync(bundle, 'utf8');
 

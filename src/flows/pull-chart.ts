@@ -17,13 +17,12 @@ import { toWriteError } from '../fs/atomic-write.js';
 import { movePairIn } from '../fs/move-into-place.js';
 import { withStagingDir } from '../fs/staging.js';
 import type { SignerInfo } from '../provenance/index.js';
-import { DEFAULT_MAX_PROV_BYTES } from '../provenance/index.js';
+import { DEFAULT_MAX_PROV_BYTES } from '../provenance/parse.js';
 import type { RegistryClient } from '../oci/client.js';
 import { parseOciReference } from '../oci/reference.js';
 import { runBatch, type CodedError } from './pool.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { resolveChart } from './resolve-chart.js';
-import { loadVerificationKeys, verifyChart } from './verify-charts.js';
 
 export interface PullChartOptions extends RegistryOptions {
   /** `oci://host/path/name`, optionally `:tag` or `@sha256:…`. */
@@ -62,7 +61,7 @@ export interface PullChartResult {
 }
 
 export async function pullChart(opts: PullChartOptions): Promise<PullChartResult> {
-  const keys = opts.verify ? (opts.keys ?? (await loadVerificationKeys(opts.keyrings))) : undefined;
+  const keys = await verificationKeys(opts);
   return withRegistryClient(opts, (client) => pullOne(client, opts.ref, opts, keys));
 }
 
@@ -89,7 +88,7 @@ export interface PullChartsResult {
  */
 export async function pullCharts(opts: PullChartsOptions): Promise<PullChartsResult> {
   if (opts.refs.length === 0) throw new UsageError('no chart to pull', { hint: 'give one or more oci:// references' });
-  const keys = opts.verify ? (opts.keys ?? (await loadVerificationKeys(opts.keyrings))) : undefined;
+  const keys = await verificationKeys(opts);
   return withRegistryClient(opts, async (client) => {
     const results = await runBatch(
       opts.refs,
@@ -140,6 +139,7 @@ async function pullOne(
       hasProvenance: Boolean(chart.prov),
     };
     if (keys) {
+      const { verifyChart } = await import('./verify-charts.js');
       const checked = await verifyChart({ chart: staged, provPath: `${staged}.prov`, keys, now: opts.now });
       result.verified = { sha256: checked.sha256, signer: checked.signer };
     }
@@ -162,4 +162,15 @@ async function pullOne(
     if (provBytes) result.provPath = `${target}.prov`;
     return result;
   });
+}
+
+/**
+ * The keys for `--verify`, read once per batch. The OpenPGP code loads only
+ * then: a pull without --verify does not pay for it.
+ */
+async function verificationKeys(opts: Pick<PullChartOptions, 'verify' | 'keys' | 'keyrings'>): Promise<PublicKey[] | undefined> {
+  if (!opts.verify) return undefined;
+  if (opts.keys) return opts.keys;
+  const { loadVerificationKeys } = await import('./verify-charts.js');
+  return loadVerificationKeys(opts.keyrings);
 }

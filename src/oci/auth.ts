@@ -4,7 +4,8 @@
  * tokens per scope set, and answer a 401 challenge once. Secrets stay in this
  * module's memory; no message built here ever includes one.
  */
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './undici.js';
 import { RegistryCredentialsRejectedError, RegistryError, RegistryLoginRequiredError } from '../errors.js';
 import type { AuthChallenge } from './challenge.js';
 import { mergeScopes } from './challenge.js';

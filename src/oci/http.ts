@@ -8,7 +8,8 @@
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './undici.js';
 import {
   ChartprovError,
   RegistryCredentialsRejectedError,
@@ -165,6 +166,9 @@ export class RegistryHttp {
           method: hop === 0 ? req.method : req.method === 'HEAD' ? 'HEAD' : 'GET',
           headers,
           body,
+          // undici closes the connection after every HEAD (for servers that send a body anyway);
+          // registries do not, and a push HEADs every blob: keep the connection (and its TLS session).
+          ...(req.method === 'HEAD' ? { reset: false } : {}),
           headersTimeout: this.opts.timeoutMs ?? 300_000,
           bodyTimeout: this.opts.timeoutMs ?? 300_000,
           signal: req.signal,

@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
-import { Agent, EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Agent, envHttpProxyAgent } from './undici.js';
 import { FileNotFoundError, FileReadError } from '../errors.js';
 
 export interface TlsOptions {
@@ -80,5 +81,5 @@ export async function createTransport(opts: TransportOptions = {}): Promise<Disp
   };
   // Registries behind a corporate proxy: honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY like Helm (Go's net/http) does.
   const proxied = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((k) => env[k]);
-  return proxied ? new EnvHttpProxyAgent({ ...agentOptions, requestTls: connect }) : new Agent(agentOptions);
+  return proxied ? envHttpProxyAgent({ ...agentOptions, requestTls: connect }) : new Agent(agentOptions);
 }
