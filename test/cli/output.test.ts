@@ -1,46 +1,23 @@
 // What the user sees: the passphrase prompt on a real terminal (a pty made
 // by util-linux `script`), and JSON on stdout for every error under -o json.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { goldens, helloWorldWorkspace } from '../peers/charts.js';
-import { runCli } from '../peers/cli.js';
-import { cliPath, keyFile } from '../peers/paths.js';
+import { onTerminal, runCli } from '../peers/cli.js';
+import { keyFile } from '../peers/paths.js';
 
 let work: string;
 let chartDir: string;
 helloWorldWorkspace((ws) => ({ dir: work, chartDir } = ws));
 
-/** Runs the CLI on a pseudo-terminal; `type` is typed once the prompt shows. */
-function onTerminal(args: string[], type: string): Promise<{ code: number; screen: string }> {
-  return new Promise((resolve, reject) => {
-    const command = [process.execPath, cliPath, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-    const env = { ...process.env };
-    delete env.CHARTPROV_PASSPHRASE;
-    const child = spawn('script', ['-qec', command, '/dev/null'], { env });
-    let screen = '';
-    let typed = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      screen += d;
-      if (!typed && screen.includes('Password:')) {
-        typed = true;
-        child.stdin.write(type);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, screen }));
-  });
-}
-
 describe('passphrase prompt on a TTY', () => {
   it('asks without echo and signs with the typed passphrase', async () => {
     const out = join(work, 'tty-ok');
-    const r = await onTerminal(
-      ['package', chartDir, '-d', out, '--sign', '--key', 'Pat', '--keyring', keyFile('pat-secring.gpg')],
-      'correct horse\r',
-    );
+    const r = await onTerminal(['package', chartDir, '-d', out, '--sign', '--key', 'Pat', '--keyring', keyFile('pat-secring.gpg')], {
+      'Password:': 'correct horse\r',
+    });
     assert.equal(r.code, 0, r.screen);
     assert.match(r.screen, /Password: /);
     assert.doesNotMatch(r.screen, /correct horse/, 'the passphrase is not echoed');
@@ -49,10 +26,9 @@ describe('passphrase prompt on a TTY', () => {
 
   it('Ctrl-C at the prompt cancels with PASSPHRASE_REQUIRED and writes nothing', async () => {
     const out = join(work, 'tty-cancel');
-    const r = await onTerminal(
-      ['package', chartDir, '-d', out, '--sign', '--key', 'Pat', '--keyring', keyFile('pat-secring.gpg')],
-      '\u0003',
-    );
+    const r = await onTerminal(['package', chartDir, '-d', out, '--sign', '--key', 'Pat', '--keyring', keyFile('pat-secring.gpg')], {
+      'Password:': '\u0003',
+    });
     assert.equal(r.code, 1, r.screen);
     assert.match(r.screen, /error\[PASSPHRASE_REQUIRED\]/);
     assert.deepEqual(await readdir(out).catch(() => []), [], 'not even the destination folder');

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { goldens } from '../peers/charts.js';
-import { runCli } from '../peers/cli.js';
+import { onTerminal, runCli } from '../peers/cli.js';
 import { runHelm, type HelmMajor } from '../peers/helm.js';
 import { keyFile, launcherPath } from '../peers/paths.js';
 import { startDockerRegistry, type DockerRegistry } from '../peers/registry.js';
@@ -49,6 +49,18 @@ describe('registry login and Basic auth over TLS (htpasswd)', () => {
     const anon = await runCli(['versions', `oci://${reg.host}/p/hello-world`, ...tlsArgs(), '--registry-config', configPath()]);
     assert.match(anon.stderr, /^error\[REGISTRY_LOGIN_REQUIRED\]/m);
     assert.match(anon.stderr, /registry login/);
+  });
+
+  it('on a terminal, login asks for the user name and the password (not echoed)', async () => {
+    const config = configPath();
+    const r = await onTerminal(['registry', 'login', reg.host, ...tlsArgs(), '--registry-config', config], {
+      'Username:': 'alice\r',
+      'Password:': `${PASSWORD}\r`,
+    });
+    assert.equal(r.code, 0, r.screen);
+    assert.match(r.screen, /Login Succeeded/);
+    assert.ok(!r.screen.includes(PASSWORD), 'the password is not echoed');
+    assert.equal((await stat(config)).mode & 0o777, 0o600);
   });
 
   it('a wrong password fails login with REGISTRY_CREDENTIALS_REJECTED and saves nothing', async () => {

@@ -51,3 +51,31 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<RunResult
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`), typing each answer once its prompt shows. */
+export function onTerminal(args: string[], answers: Record<string, string>): Promise<{ code: number; screen: string }> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      HOME: testHome(),
+      GNUPGHOME: join(testHome(), '.gnupg'),
+      XDG_CACHE_HOME: join(testHome(), '.cache'),
+    };
+    delete env.CHARTPROV_PASSPHRASE;
+    const command = [process.execPath, cliPath, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env });
+    let screen = '';
+    const pending = new Map(Object.entries(answers));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      screen += d;
+      for (const [prompt, answer] of pending) {
+        if (screen.includes(prompt)) {
+          pending.delete(prompt);
+          child.stdin.write(answer);
+        }
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, screen }));
+  });
+}

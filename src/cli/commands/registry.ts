@@ -1,7 +1,9 @@
+import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../../errors.js';
 import { registryLogin, registryLogout } from '../../flows/registry-login.js';
 import { printJson, println, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
+import { promptHidden } from '../passphrase.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 
 interface LoginFlags extends RegistryFlags {
@@ -17,11 +19,22 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+async function promptLine(prompt: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(prompt)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
 export async function loginCommand(host: string, flags: LoginFlags): Promise<number> {
   if (flags.password !== undefined && flags.passwordStdin) {
     throw new UsageError('--password and --password-stdin are mutually exclusive', { hint: 'use --password-stdin alone' });
   }
-  const username = flags.username ?? process.env.CHARTPROV_USERNAME;
+  const interactive = process.stdin.isTTY === true && !flags.passwordStdin;
+  // As helm and docker: on a terminal, ask for what the flags did not give.
+  const username = flags.username ?? process.env.CHARTPROV_USERNAME ?? (interactive ? await promptLine('Username: ') : undefined);
   if (!username) throw new UsageError('a user name is required', { hint: 'pass -u USER (or set CHARTPROV_USERNAME)' });
   let password = flags.password;
   if (flags.passwordStdin) {
@@ -30,7 +43,7 @@ export async function loginCommand(host: string, flags: LoginFlags): Promise<num
   } else if (password !== undefined) {
     warn('using --password on the command line is insecure (it shows in process lists and shell history); use --password-stdin');
   } else {
-    password = process.env.CHARTPROV_PASSWORD;
+    password = process.env.CHARTPROV_PASSWORD ?? (interactive ? await promptHidden('Password: ') : undefined);
   }
   if (!password) throw new UsageError('a password is required', { hint: 'pipe it in with --password-stdin, or set CHARTPROV_PASSWORD' });
   const result = await registryLogin({ ...registryOptionsFromFlags(flags), host, username, password });
