@@ -7,12 +7,13 @@
  * is named from the chart's own name and version, so pulling by digest and
  * verifying works (it cannot in Helm, which names it after the digest).
  */
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { PublicKey } from 'openpgp';
 import { extractChartArchive } from '../chart/extract.js';
-import { ProvenanceMissingError, UsageError } from '../errors.js';
+import { readChartArchive } from '../chart/archive.js';
+import { ChartArchiveError, ProvenanceMissingError, UsageError } from '../errors.js';
 import { toWriteError } from '../fs/atomic-write.js';
 import { movePairIn } from '../fs/move-into-place.js';
 import { withStagingDir } from '../fs/staging.js';
@@ -114,7 +115,6 @@ async function pullOne(
 ): Promise<PullChartResult> {
   const destination = resolve(opts.destination ?? '.');
   const chart = await resolveChart(client, ref, opts.version);
-  const { name, version } = chart.metadata;
   if (opts.verify && !chart.prov) {
     throw new ProvenanceMissingError(`${chart.reference} has no provenance layer: nothing to verify it with`, {
       hint: 'push the chart with its .prov (chartprov push) to verify it on pull',
@@ -123,13 +123,23 @@ async function pullOne(
   await mkdir(destination, { recursive: true }).catch((err) => {
     throw toWriteError(destination, err);
   });
-  const fileName = `${name}-${version}.tgz`;
   return withStagingDir(destination, async (staging) => {
-    const staged = join(staging, fileName);
+    const download = join(staging, 'download.tgz');
     const [, provBytes] = await Promise.all([
-      chart.repo.fetchBlobToFile(chart.chart, staged),
+      chart.repo.fetchBlobToFile(chart.chart, download),
       chart.prov ? chart.repo.fetchBlobBytes(chart.prov, DEFAULT_MAX_PROV_BYTES) : undefined,
     ]);
+    // Named from the archive's own Chart.yaml (not the config blob, one request
+    // fewer): the name a .prov lists, and a check that it is a chart at all.
+    const { name, version } = (await readChartArchive(download)).metadata;
+    const fileName = `${name}-${version}.tgz`;
+    if (/[/\\\0]/.test(fileName) || fileName.startsWith('.')) {
+      throw new ChartArchiveError(
+        `${chart.reference}: the chart calls itself ${JSON.stringify(name)} ${JSON.stringify(version)}, not a file name`,
+      );
+    }
+    const staged = join(staging, fileName);
+    await rename(download, staged);
     if (provBytes) await writeFile(`${staged}.prov`, provBytes, { mode: 0o644 });
     const result: PullChartResult = {
       reference: chart.reference,

@@ -162,10 +162,16 @@ async function pushOne(
   const configBytes = Buffer.from(helmConfigJson(archive.metadata), 'utf8');
   const provBytes = prov ? Buffer.from(prov.text, 'utf8') : undefined;
   const chartDigest = `sha256:${archive.sha256}`;
-  const blobOpts = { mountFrom: opts.mountFrom };
+  // One HEAD for the chart layer decides for all three blobs: a registry that
+  // lacks it is getting a new version, whose config and prov are new too, so
+  // their HEADs would only cost round trips (a fifth of a push's requests).
+  const chartPresent = await repo.statBlob(chartDigest, { forPush: true });
+  const blobOpts = { mountFrom: opts.mountFrom, assumeAbsent: chartPresent === undefined };
   const [configBlob, chartBlob, provBlob] = await Promise.all([
     repo.pushBlob({ bytes: configBytes }, blobOpts),
-    repo.pushBlob({ path: chart }, { ...blobOpts, digest: chartDigest }),
+    chartPresent === undefined
+      ? repo.pushBlob({ path: chart }, { ...blobOpts, digest: chartDigest })
+      : { digest: chartDigest, size: chartPresent, how: 'exists' as const },
     provBytes ? repo.pushBlob({ bytes: provBytes }, blobOpts) : undefined,
   ]);
   const manifest = helmManifestJson({

@@ -3,7 +3,7 @@
  * a digest) to one chart manifest: the tag Helm would pick, the manifest read
  * and checked to be a Helm chart, its config's name and version.
  */
-import { ChartYamlError, UsageError, VersionNotFoundError } from '../errors.js';
+import { UsageError, VersionNotFoundError } from '../errors.js';
 import type { RegistryClient } from '../oci/client.js';
 import { parseHelmManifest } from '../oci/helm-artifact.js';
 import type { Descriptor } from '../oci/helm-media.js';
@@ -24,11 +24,8 @@ export interface ResolvedChart {
   chart: Descriptor;
   prov?: Descriptor;
   annotations: Record<string, string>;
-  /** The config blob: Helm's chart metadata as JSON. */
-  metadata: { name: string; version: string } & Record<string, unknown>;
 }
 
-const MAX_CONFIG_BYTES = 1024 * 1024;
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 export async function resolveChart(client: RegistryClient, input: string, version?: string): Promise<ResolvedChart> {
@@ -42,8 +39,6 @@ export async function resolveChart(client: RegistryClient, input: string, versio
   const tag = ref.digest ? undefined : (ref.tag ?? (await pickTag(repo, version)));
   const fetched = await repo.fetchManifest(ref.digest ?? tag!);
   const parsed = parseHelmManifest(fetched.bytes);
-  const configBytes = await repo.fetchBlobBytes(parsed.config, MAX_CONFIG_BYTES);
-  const metadata = parseConfig(configBytes, repo.refText(ref.digest ?? tag!));
   return {
     repo,
     ref,
@@ -55,7 +50,6 @@ export async function resolveChart(client: RegistryClient, input: string, versio
     chart: parsed.chart,
     prov: parsed.prov,
     annotations: parsed.annotations ?? {},
-    metadata,
   };
 }
 
@@ -72,27 +66,4 @@ async function pickTag(repo: Repository, version: string | undefined): Promise<s
   const tags = await repo.listTags();
   if (tags.length === 0) throw new VersionNotFoundError(`${repo} has no tags`, { hint: 'push a chart there first' });
   return resolveVersionTag(tags, version);
-}
-
-function parseConfig(bytes: Buffer, where: string): ResolvedChart['metadata'] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new ChartYamlError('config', `${where}: the chart config is not JSON`, { cause: err });
-  }
-  const md = parsed as Record<string, unknown>;
-  if (typeof md !== 'object' || md === null || typeof md.name !== 'string' || typeof md.version !== 'string' || !md.name || !md.version) {
-    throw new ChartYamlError('config', `${where}: the chart config lacks a name or version`, {
-      hint: 'push the chart again with helm push or chartprov push',
-    });
-  }
-  // The config names the file the chart is saved as: keep it a plain file name.
-  if (/[/\\\0]|^\.\.?$/.test(md.name) || /[/\\\0]/.test(md.version)) {
-    throw new ChartYamlError(
-      'config',
-      `${where}: the chart config names ${JSON.stringify(md.name)} ${JSON.stringify(md.version)}, not a chart`,
-    );
-  }
-  return md as ResolvedChart['metadata'];
 }

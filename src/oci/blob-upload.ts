@@ -28,6 +28,11 @@ export interface PushBlobOptions {
   monolithicMax?: number;
   /** PATCH chunk size for larger blobs (default 64 MiB). */
   chunkSize?: number;
+  /**
+   * Skip the HEAD: the caller knows the blob is almost surely absent (a new
+   * chart version's config and prov). Sending a blob the registry has is harmless.
+   */
+  assumeAbsent?: boolean;
   /** Called with the number of bytes sent so far. */
   onProgress?: (sent: number) => void;
 }
@@ -44,7 +49,7 @@ const OCTET = 'application/octet-stream';
 export async function pushBlob(repo: Repository, source: BlobSource, opts: PushBlobOptions = {}): Promise<PushedBlob> {
   const size = await sizeOf(source);
   let digest = opts.digest ?? ('bytes' in source ? digestOf(source.bytes) : undefined);
-  if (digest) {
+  if (digest && !opts.assumeAbsent) {
     const have = await repo.statBlob(digest, { forPush: true });
     if (have !== undefined) return { digest, size: size ?? have, how: 'exists' };
   }
