@@ -12,11 +12,17 @@ const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
 
+const command = /^[a-z]+$/.test(process.argv[2] || '') ? process.argv[2] : 'other';
+
 // Registry commands parse HTTP with undici's WebAssembly build of llhttp. V8
 // compiles it with Liftoff, then again with TurboFan on background threads,
 // and a process that is about to exit waits for those compiles (~80 ms a
 // registry command, measured). Liftoff code is plenty for a CLI's headers.
-require('node:v8').setFlagsFromString('--liftoff-only');
+// Only for those commands: changing a V8 flag makes Node recompile its own
+// internal modules instead of using their built-in code cache (~10 % of verify).
+if (['push', 'pull', 'show', 'versions', 'registry'].includes(command)) {
+  require('node:v8').setFlagsFromString('--liftoff-only');
+}
 
 const bundle = path.join(__dirname, '..', 'dist', 'cli-bundle', 'chartprov.cjs');
 const source = fs.readFileSync(bundle, 'utf8');
@@ -35,7 +41,6 @@ if (process.env.CHARTPROV_NO_COMPILE_CACHE !== '1' && typeof process.getuid === 
     const id = fs.readFileSync(`${bundle}.id`, 'utf8').trim();
     const base = process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache');
     // One cache per command: each holds the functions its command compiled.
-    const command = /^[a-z]+$/.test(process.argv[2] || '') ? process.argv[2] : 'other';
     cacheDir = path.join(base, 'chartprov');
     cacheFile = path.join(cacheDir, `compile-${id.slice(0, 16)}-${process.version}-${command}.v8`);
     if (privateToUs(cacheDir, true) && privateToUs(cacheFile, false)) cached = fs.readFileSync(cacheFile);

@@ -18,7 +18,6 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', joi
   cwd: root,
 });
 
-const esbuild = await import('esbuild');
 // openpgp's package exports do not list the lightweight build; alias it so the
 // CLI carries the small core and pulls curve code only when a key needs it.
 const openpgpLight = join(root, 'node_modules/openpgp/dist/lightweight/openpgp.min.mjs');
@@ -28,6 +27,53 @@ const openpgpLight = join(root, 'node_modules/openpgp/dist/lightweight/openpgp.m
 // commander loads child_process (and with it net, dgram…) at start-up only to
 // run external sub-command binaries, which chartprov never does: hand it a
 // proxy that loads the real module on first use.
+const esbuild = await import('esbuild');
+
+// undici (registry commands only) is 400 KB that every command's code cache
+// would carry (~5 % of verify's start-up). It goes into its own file,
+// dist/cli-bundle/undici.cjs, which only registry commands load; the main
+// bundle sees each undici module it imports as a property of that file.
+const UNDICI_PARTS = {
+  'undici/lib/dispatcher/dispatcher.js': 'Dispatcher',
+  'undici/lib/api/index.js': 'api',
+  'undici/lib/dispatcher/agent.js': 'Agent',
+  'undici/lib/dispatcher/env-http-proxy-agent.js': 'EnvHttpProxyAgent',
+};
+const undiciApart = {
+  name: 'undici-apart',
+  setup(build) {
+    build.onResolve({ filter: /^undici(\/|$)/ }, (args) => {
+      if (!(args.path in UNDICI_PARTS))
+        throw new Error(`${args.importer} imports ${args.path}: add it to UNDICI_PARTS in scripts/build.mjs`);
+      return { path: args.path, namespace: 'undici-part' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'undici-part' }, (args) => ({
+      // __dirname is the bundle's folder (bin/chartprov.cjs passes it).
+      contents: `module.exports = require(require('node:path').join(__dirname, 'undici.cjs')).${UNDICI_PARTS[args.path]};`,
+      loader: 'js',
+    }));
+  },
+};
+const undiciEntry = join(root, 'dist', 'undici-parts-entry.cjs');
+writeFileSync(
+  undiciEntry,
+  `module.exports = { ${Object.entries(UNDICI_PARTS)
+    .map(([path, name]) => `${name}: require(${JSON.stringify(path.replace(/\.js$/, ''))})`)
+    .join(', ')} };\n`,
+);
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: [undiciEntry],
+  outfile: 'dist/cli-bundle/undici.cjs',
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  logLevel: 'warning',
+});
+rmSync(undiciEntry);
+
 const lazyChildProcess = {
   name: 'lazy-child-process',
   setup(build) {
@@ -43,7 +89,7 @@ const lazyChildProcess = {
 await esbuild.build({
   absWorkingDir: root,
   entryPoints: { chartprov: 'src/cli/main.ts' },
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, undiciApart],
   outdir: 'dist/cli-bundle',
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -54,6 +100,7 @@ await esbuild.build({
   sourcemap: 'linked',
   logLevel: 'warning',
   alias: { openpgp: openpgpLight },
+
   define: { __CHARTPROV_VERSION__: JSON.stringify(pkg.version) },
 });
 

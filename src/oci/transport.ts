@@ -79,7 +79,16 @@ export async function createTransport(opts: TransportOptions = {}): Promise<Disp
     keepAliveTimeout: 30_000,
     connect,
   };
-  // Registries behind a corporate proxy: honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY like Helm (Go's net/http) does.
-  const proxied = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((k) => env[k]);
-  return proxied ? envHttpProxyAgent({ ...agentOptions, requestTls: connect }) : new Agent(agentOptions);
+  // Registries behind a corporate proxy: HTTPS_PROXY / HTTP_PROXY / NO_PROXY as Helm (Go's net/http) reads them,
+  // from our env (an empty lower-case variable does not hide the upper-case one).
+  const httpProxy = env.http_proxy || env.HTTP_PROXY;
+  const httpsProxy = env.https_proxy || env.HTTPS_PROXY;
+  if (!httpProxy && !httpsProxy) return new Agent(agentOptions);
+  return envHttpProxyAgent({
+    ...agentOptions,
+    requestTls: connect,
+    httpProxy: httpProxy ?? '',
+    httpsProxy: httpsProxy ?? '',
+    noProxy: env.no_proxy || env.NO_PROXY || '',
+  });
 }

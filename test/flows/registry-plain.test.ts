@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packageAndSignChart, RegistryClient } from '../../src/index.js';
@@ -353,6 +355,35 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
       assert.equal(streamed.digest, expected);
     } finally {
       await client.close();
+    }
+  });
+
+  it('goes through an HTTP proxy named by HTTP_PROXY (CONNECT tunnel)', async () => {
+    const tunnels: string[] = [];
+    const proxy = createServer();
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client).pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok));
+    try {
+      await runCli(['push', goldens.helm4.chart, oci('proxied'), '--plain-http']);
+      const { port } = proxy.address() as AddressInfo;
+      const env = { HTTP_PROXY: `http://127.0.0.1:${port}`, NO_PROXY: '', no_proxy: '', http_proxy: '', HTTPS_PROXY: '', https_proxy: '' };
+      const r = await runCli(['versions', oci('proxied/hello-world'), '--plain-http'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), '0.1.0');
+      assert.ok(tunnels.includes(reg.host), `tunnelled: ${tunnels.join(', ')}`);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((ok) => proxy.close(ok));
     }
   });
 
