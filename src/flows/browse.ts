@@ -31,7 +31,8 @@ export interface ShowChartResult {
 }
 
 export async function showChart(opts: ShowChartOptions): Promise<ShowChartResult> {
-  return withRegistryClient(opts, async (client) => {
+  const { registry } = parseOciReference(opts.ref, { requireScheme: true });
+  return withRegistryClient({ ...opts, registries: [registry] }, async (client) => {
     const chart = await resolveChart(client, opts.ref, opts.version);
     // The archive is read (and its digest checked) rather than trusting the config blob's copy of the metadata.
     const bytes = await chart.repo.fetchBlobBytes(chart.chart, MAX_CHART_BYTES);
@@ -59,8 +60,8 @@ export interface ListVersionsResult {
 }
 
 export async function listChartVersions(opts: RegistryOptions & { ref: string }): Promise<ListVersionsResult> {
-  const ref = parseOciReference(opts.ref);
-  return withRegistryClient(opts, async (client) => {
+  const ref = parseOciReference(opts.ref, { requireScheme: true });
+  return withRegistryClient({ ...opts, registries: [ref.registry] }, async (client) => {
     const repo = client.repository(ref.registry, ref.repository);
     const tags = await repo.listTags();
     return { repository: `${ref.registry}/${ref.repository}`, versions: sortTagsBySemver(tags).map(versionFromTag), tags };

@@ -7,12 +7,13 @@
  * is named from the chart's own name and version, so pulling by digest and
  * verifying works (it cannot in Helm, which names it after the digest).
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { PublicKey } from 'openpgp';
 import { extractChartArchive } from '../chart/extract.js';
 import { readChartArchive } from '../chart/archive.js';
+import { MAX_CHART_BYTES } from '../chart/tar-read.js';
 import { ChartArchiveError, ProvenanceMissingError, UsageError } from '../errors.js';
 import { toWriteError } from '../fs/atomic-write.js';
 import { movePairIn } from '../fs/move-into-place.js';
@@ -63,7 +64,8 @@ export interface PullChartResult {
 
 export async function pullChart(opts: PullChartOptions): Promise<PullChartResult> {
   const keys = await verificationKeys(opts);
-  return withRegistryClient(opts, (client) => pullOne(client, opts.ref, opts, keys));
+  const { registry } = parseOciReference(opts.ref, { requireScheme: true });
+  return withRegistryClient({ ...opts, registries: [registry] }, (client) => pullOne(client, opts.ref, opts, keys));
 }
 
 export interface PullChartsOptions extends Omit<PullChartOptions, 'ref'> {
@@ -90,14 +92,13 @@ export interface PullChartsResult {
 export async function pullCharts(opts: PullChartsOptions): Promise<PullChartsResult> {
   if (opts.refs.length === 0) throw new UsageError('no chart to pull', { hint: 'give one or more oci:// references' });
   const keys = await verificationKeys(opts);
-  return withRegistryClient(opts, async (client) => {
+  const registries = opts.refs.map((ref) => parseOciReference(ref, { requireScheme: true }).registry);
+  return withRegistryClient({ ...opts, registries }, async (client) => {
     const results = await runBatch(
       opts.refs,
       opts.jobs ?? 8,
       async (ref): Promise<PullResult> => {
-        const parsed = parseOciReference(ref);
-        const version = parsed.tag || parsed.digest ? undefined : opts.version;
-        return { ok: true, ref, ...(await pullOne(client, ref, { ...opts, version }, keys)) };
+        return { ok: true, ref, ...(await pullOne(client, ref, opts, keys)) };
       },
       (ref, error): PullResult => ({ ok: false, ref, error }),
       opts.onResult,
@@ -126,7 +127,8 @@ async function pullOne(
   return withStagingDir(destination, async (staging) => {
     const download = join(staging, 'download.tgz');
     const [, provBytes] = await Promise.all([
-      chart.repo.fetchBlobToFile(chart.chart, download),
+      // Helm's own limit on a chart: a descriptor claiming more never reaches the disk.
+      chart.repo.fetchBlobToFile(chart.chart, download, { maxBytes: MAX_CHART_BYTES }),
       chart.prov ? chart.repo.fetchBlobBytes(chart.prov, DEFAULT_MAX_PROV_BYTES) : undefined,
     ]);
     // Named from the archive's own Chart.yaml (not the config blob, one request
@@ -159,15 +161,21 @@ async function pullOne(
       return result;
     }
     const target = join(destination, fileName);
-    await movePairIn(
-      staging,
-      provBytes
-        ? [
-            [staged, target],
-            [`${staged}.prov`, `${target}.prov`],
-          ]
-        : [[staged, target]],
-    );
+    // Parallel pulls of one name and version into one folder take turns, so a
+    // chart never ends up beside the other one's prov.
+    await oneAtATime(target, async () => {
+      await movePairIn(
+        staging,
+        provBytes
+          ? [
+              [staged, target],
+              [`${staged}.prov`, `${target}.prov`],
+            ]
+          : [[staged, target]],
+      );
+      // A .prov left from an earlier pull would now sit beside a chart it is not about.
+      if (!provBytes) await rm(`${target}.prov`, { force: true });
+    });
     result.chartPath = target;
     if (provBytes) result.provPath = `${target}.prov`;
     return result;
@@ -183,4 +191,18 @@ async function verificationKeys(opts: Pick<PullChartOptions, 'verify' | 'keys' |
   if (opts.keys) return opts.keys;
   const { loadVerificationKeys } = await import('./verify-charts.js');
   return loadVerificationKeys(opts.keyrings);
+}
+
+const moving = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after any earlier call for the same key has finished. */
+async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const before = moving.get(key) ?? Promise.resolve();
+  const run = before.catch(() => undefined).then(fn);
+  moving.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (moving.get(key) === run) moving.delete(key);
+  }
 }

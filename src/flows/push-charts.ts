@@ -83,7 +83,7 @@ export async function pushCharts(opts: PushChartsOptions): Promise<PushChartsRes
   if (opts.provPath && opts.charts.length > 1) {
     throw new UsageError('--prov applies to a single chart', { hint: 'push charts one at a time, or put each .prov beside its chart' });
   }
-  const base = parseOciReference(opts.destination);
+  const base = parseOciReference(opts.destination, { requireScheme: true, allowNoPath: true });
   if (base.tag || base.digest) {
     throw new ReferenceInvalidError(`push destination ${opts.destination} must not have a tag or digest`, {
       hint: 'give the project path only, e.g. oci://HOST/helm-charts: the chart name and version make the rest',
@@ -92,7 +92,7 @@ export async function pushCharts(opts: PushChartsOptions): Promise<PushChartsRes
   // Keys are resolved (and unlocked) once, before anything goes over the wire.
   const signer = !opts.sign ? undefined : 'sign' in opts.sign ? opts.sign : await createSigner(opts.sign);
   const keys = opts.keyrings?.length ? await loadVerificationKeys(opts.keyrings) : undefined;
-  return withRegistryClient(opts, async (client) => {
+  return withRegistryClient({ ...opts, registries: [base.registry] }, async (client) => {
     const results = await runBatch(
       opts.charts,
       opts.jobs ?? 8,

@@ -16,14 +16,20 @@ export interface RegistryOptions extends TlsOptions {
   /** Helm's registry config file (default $HELM_REGISTRY_CONFIG or ~/.config/helm/registry/config.json). */
   registryConfig?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The registries this operation addresses: CHARTPROV_USERNAME/PASSWORD are
+   * used for these only (unless CHARTPROV_REGISTRY names others). The flows
+   * fill it from their references.
+   */
+  registries?: readonly string[];
   /** An existing client to reuse (its own options win). */
   client?: RegistryClient;
   /** Passed to the client: retries, timeouts, connections. */
   clientOptions?: Pick<RegistryClientOptions, 'retries' | 'timeoutMs' | 'maxRetryAfterMs' | 'connections' | 'credential' | 'trace'>;
 }
 
-export function credentialStoreFor(opts: Pick<RegistryOptions, 'registryConfig' | 'env'>): CredentialStore {
-  return new CredentialStore({ env: opts.env, helmConfigPath: opts.registryConfig });
+export function credentialStoreFor(opts: Pick<RegistryOptions, 'registryConfig' | 'env' | 'registries'>): CredentialStore {
+  return new CredentialStore({ env: opts.env, helmConfigPath: opts.registryConfig, envRegistries: opts.registries });
 }
 
 /**

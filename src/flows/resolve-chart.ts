@@ -29,7 +29,7 @@ export interface ResolvedChart {
 const EXACT_VERSION = /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
 
 export async function resolveChart(client: RegistryClient, input: string, version?: string): Promise<ResolvedChart> {
-  const ref = parseOciReference(input);
+  const ref = parseOciReference(input, { requireScheme: true });
   if (version && (ref.tag || ref.digest)) {
     throw new UsageError(`${input} already names a ${ref.digest ? 'digest' : 'tag'}; --version ${version} cannot also apply`, {
       hint: 'give either oci://…/NAME --version V or oci://…/NAME:TAG',

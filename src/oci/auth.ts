@@ -185,8 +185,9 @@ export class RegistryAuth {
     let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       parsed = (await res.body.json()) as typeof parsed;
-    } catch (err) {
-      throw new RegistryError(`token service of ${host} sent a response that is not JSON`, 200, { cause: err });
+    } catch {
+      // No cause: a JSON parser's message quotes the text, which may hold a token.
+      throw new RegistryError(`token service of ${host} sent a response that is not JSON`, 200);
     }
     const token = typeof parsed.token === 'string' && parsed.token ? parsed.token : parsed.access_token;
     if (typeof token !== 'string' || !token) throw new RegistryError(`token service of ${host} sent no token`, 200);

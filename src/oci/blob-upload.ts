@@ -61,7 +61,7 @@ export async function pushBlob(repo: Repository, source: BlobSource, opts: PushB
   let location = start.location;
   if (size !== undefined && size <= monolithicMax && (digest !== undefined || !('stream' in source))) {
     digest ??= await digestSmall(source);
-    location = await finish(repo, location, digest, { open: () => open(source, hasher), size });
+    location = await finish(repo, location, digest, { open: () => open(source, hasher), size, once: 'stream' in source });
   } else if (size !== undefined && 'path' in source) {
     location = await patchChunks(repo, location, source.path, size, opts.chunkSize ?? 64 * 1024 * 1024, hasher);
     digest = checkSent(digest, hasher, size, repo);
@@ -110,11 +110,12 @@ async function startUpload(
   digest: string | undefined,
   mountFrom: readonly string[] | undefined,
 ): Promise<{ mounted: boolean; location: URL }> {
-  for (const from of digest ? (mountFrom ?? []).filter((r) => r !== repo.name) : []) {
+  const sources = digest ? (mountFrom ?? []).filter((r) => r !== repo.name) : [];
+  for (const [i, from] of sources.entries()) {
     const url = repo.url('blobs/uploads/');
     url.searchParams.set('mount', digest!);
     url.searchParams.set('from', from);
-    const res = await repo.client.http.send({
+    const res = await repo.send({
       method: 'POST',
       url,
       scopes: [...repo.scopes(true), repositoryScope(from, 'pull')],
@@ -123,10 +124,16 @@ async function startUpload(
     });
     await res.body.dump();
     if (res.status === 201) return { mounted: true, location: url };
-    // 202: the registry could not mount (no such blob there, or no access) and opened an upload instead.
-    if (res.status === 202) return { mounted: false, location: uploadLocation(repo, res) };
+    // 202: the registry could not mount from there (no such blob, no access) and opened an upload instead.
+    const location = uploadLocation(res);
+    if (i === sources.length - 1) return { mounted: false, location };
+    // More places to try: give this upload session back first.
+    await repo
+      .send({ method: 'DELETE', url: location, scopes: repo.scopes(true), accept: [404], what: `cancel an upload to ${repo}` })
+      .then((r) => r.body.dump())
+      .catch(() => undefined);
   }
-  const res = await repo.client.http.send({
+  const res = await repo.send({
     method: 'POST',
     url: repo.url('blobs/uploads/'),
     scopes: repo.scopes(true),
@@ -134,13 +141,14 @@ async function startUpload(
     what: `push to ${repo}`,
   });
   await res.body.dump();
-  return { mounted: false, location: uploadLocation(repo, res) };
+  return { mounted: false, location: uploadLocation(res) };
 }
 
-function uploadLocation(repo: Repository, res: { headers: Record<string, string | string[] | undefined> }): URL {
+/** The upload URL a response names, relative to the URL that answered (RFC 3986). */
+function uploadLocation(res: { headers: Record<string, string | string[] | undefined>; url: URL }): URL {
   const location = header(res, 'location');
-  if (!location) throw new RegistryError(`registry started an upload to ${repo} without a Location`);
-  return new URL(location, repo.url(''));
+  if (!location) throw new RegistryError(`registry ${res.url.host} started an upload without a Location`);
+  return new URL(location, res.url);
 }
 
 interface Body {
@@ -155,7 +163,7 @@ async function patch(repo: Repository, location: URL, body: Body, range?: [numbe
     headers['content-range'] = `${range[0]}-${range[1]}`;
     headers['content-length'] = String(range[1] - range[0] + 1);
   }
-  const res = await repo.client.http.send({
+  const res = await repo.send({
     method: 'PATCH',
     url: location,
     headers,
@@ -165,7 +173,7 @@ async function patch(repo: Repository, location: URL, body: Body, range?: [numbe
     what: `upload to ${repo}`,
   });
   await res.body.dump();
-  return uploadLocation(repo, res);
+  return uploadLocation(res);
 }
 
 async function patchChunks(
@@ -196,7 +204,7 @@ async function finish(repo: Repository, location: URL, digest: string, body?: Bo
   url.searchParams.set('digest', digest);
   const headers: Record<string, string> = { 'content-type': OCTET };
   if (body?.size !== undefined) headers['content-length'] = String(body.size);
-  const res = await repo.client.http.send({
+  const res = await repo.send({
     method: 'PUT',
     url,
     headers,

@@ -76,7 +76,8 @@ export class RegistryClient {
    * registry's token service checks them even without a scope).
    */
   async ping(registry: string): Promise<void> {
-    const res = await this.http.send({ method: 'GET', url: new URL('/v2/', this.baseUrl(registry)), what: 'log in' });
+    const base = this.baseUrl(registry);
+    const res = await this.http.send({ method: 'GET', url: new URL('/v2/', base), registry, registryOrigin: base.origin, what: 'log in' });
     await res.body.dump();
   }
 

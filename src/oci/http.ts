@@ -37,6 +37,14 @@ export interface RegistryRequest {
   idempotent?: boolean;
   /** Statuses the caller handles itself (returned, not thrown). */
   accept?: readonly number[];
+  /**
+   * The registry as the user wrote it (`host:443`, `[::1]:5000`): the key for
+   * its credentials and tokens, which Helm stores as typed. Credentials go
+   * only to URLs of that registry, never to another host or from https to http.
+   */
+  registry?: string;
+  /** The registry's own origin (scheme, host, port); with `registry`. */
+  registryOrigin?: string;
   /** Names the operation in messages: "pull helm-charts/hello-world:0.1.0". */
   what: string;
   signal?: AbortSignal;
@@ -113,12 +121,18 @@ export class RegistryHttp {
 
   /** Sends with auth; on 401 answers the challenge once and sends again. */
   private async sendAuthenticated(req: RegistryRequest): Promise<RegistryResponse> {
-    const host = req.url.host;
+    const host = req.registry ?? req.url.host;
     const scopes = req.scopes ?? [];
     const auth = this.opts.auth;
+    if (!ownRegistry(req)) return this.sendFollowing(req, undefined);
     let authorization = await auth.headerFor(host, scopes);
     let res = await this.sendFollowing(req, authorization);
     if (res.status !== 401) return res;
+    // A body that can be read once (a stream, a chunk hashed on the way) cannot go again.
+    if (req.replayable === false) {
+      await res.body.dump();
+      throw this.unauthorized(req, await auth.describe(host), parseChallenge(header(res, 'www-authenticate'))?.params.error);
+    }
     const challenge = parseChallenge(header(res, 'www-authenticate'));
     await res.body.dump();
     const retryWith = await auth.answer(host, challenge, scopes, authorization);
@@ -175,10 +189,10 @@ export class RegistryHttp {
         });
       } catch (err) {
         if (body && typeof body === 'object' && 'destroy' in body) (body as Readable).destroy();
-        this.opts.trace?.(`${req.method} ${url.href} → ${(err as Error).message}`);
-        throw networkError(err, url.host);
+        this.opts.trace?.(`${req.method} ${traced(url)} → ${(err as Error).message}`);
+        throw networkError(err, url.host, { tls: url.protocol === 'https:' });
       }
-      this.opts.trace?.(`${hop === 0 ? req.method : 'GET'} ${url.href} → ${raw.statusCode}`);
+      this.opts.trace?.(`${hop === 0 ? req.method : 'GET'} ${traced(url)} → ${raw.statusCode}`);
       const location = raw.headers.location;
       const redirect = raw.statusCode >= 300 && raw.statusCode < 400 && raw.statusCode !== 304 && location;
       // Only reads follow redirects (blob downloads to S3/CDN); an upload's Location is for the caller.
@@ -206,6 +220,21 @@ export class RegistryHttp {
     }
     throw unexpectedStatus(res.status, req.what, body);
   }
+}
+
+/** Whether the request goes to the registry it is about (same host and port, no https → http downgrade). */
+function ownRegistry(req: RegistryRequest): boolean {
+  return !req.registryOrigin || req.url.origin === req.registryOrigin;
+}
+
+/**
+ * A URL as --debug prints it: no query string, which can hold a pre-signed
+ * storage URL's credentials (X-Amz-Signature, tokens) or an upload's state;
+ * the digest of an upload stays, it says which blob.
+ */
+function traced(url: URL): string {
+  const digest = url.searchParams.get('digest');
+  return `${url.origin}${url.pathname}${digest ? `?digest=${digest}` : url.search ? '?…' : ''}`;
 }
 
 function openBody(body: RegistryRequest['body']): Readable | Uint8Array | string | undefined {

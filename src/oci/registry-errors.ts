@@ -4,7 +4,7 @@
  * the request loop so every caller words them the same way.
  */
 import type { Readable } from 'node:stream';
-import { ChartprovError, RegistryError, RegistryTlsError, RegistryUnreachableError } from '../errors.js';
+import { ChartprovError, FileReadError, RegistryError, RegistryTlsError, RegistryUnreachableError } from '../errors.js';
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
 const NETWORK_CODES: Record<string, string> = {
@@ -39,10 +39,15 @@ export function isTransientNetworkError(err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED';
 }
 
-export function networkError(err: unknown, host: string): ChartprovError {
+export function networkError(err: unknown, host: string, opts: { tls?: boolean } = {}): ChartprovError {
   if (err instanceof ChartprovError) return err;
   const code = errCode(err);
   const reason = (err as Error)?.message ?? String(err);
+  // The body we were sending came from a file that failed: not the network's fault.
+  const path = (err as { path?: unknown } | undefined)?.path;
+  if (typeof path === 'string' && code && /^E(NOENT|ACCES|ISDIR|PERM|IO)$/.test(code)) {
+    return new FileReadError(path, 'file', { cause: err });
+  }
   if (code && TLS_CODES.test(code)) {
     const plain =
       code === 'EPROTO' || code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(reason);
@@ -54,7 +59,12 @@ export function networkError(err: unknown, host: string): ChartprovError {
     });
   }
   const what = (code && NETWORK_CODES[code]) ?? reason;
-  return new RegistryUnreachableError(`cannot reach registry ${host}: ${what}`, { cause: err });
+  // A TLS server that hangs up right away often wants a client certificate.
+  const closed = opts.tls && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET');
+  return new RegistryUnreachableError(`cannot reach registry ${host}: ${what}`, {
+    cause: err,
+    hint: closed ? 'if the registry requires a client certificate, pass --cert-file and --key-file; check the host and port' : undefined,
+  });
 }
 
 function tlsReason(code: string, message: string): string {

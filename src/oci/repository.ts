@@ -39,6 +39,11 @@ export class Repository {
     readonly name: string,
   ) {}
 
+  /** A request to this repository's registry: its credentials are looked up under the registry as written. */
+  send(req: RegistryRequest): Promise<RegistryResponse> {
+    return this.client.http.send({ registry: this.registry, registryOrigin: this.client.baseUrl(this.registry).origin, ...req });
+  }
+
   /** `registry/name`, as people write it. */
   toString(): string {
     return `${this.registry}/${this.name}`;
@@ -89,7 +94,7 @@ export class Repository {
 
   /** Digest, type and size of a manifest without its body; undefined when absent. */
   async headManifest(reference: string): Promise<{ digest?: string; mediaType?: string; size?: number } | undefined> {
-    const res = await this.client.http.send({
+    const res = await this.send({
       method: 'HEAD',
       url: this.url(`manifests/${reference}`),
       headers: { accept: MANIFEST_ACCEPT_HEADER },
@@ -110,7 +115,7 @@ export class Repository {
   /** PUT a manifest by tag or digest; returns its digest and the `OCI-Subject` the registry acknowledged, if any. */
   async pushManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<{ digest: string; subject?: string }> {
     const digest = digestOf(bytes);
-    const res = await this.client.http.send({
+    const res = await this.send({
       method: 'PUT',
       url: this.url(`manifests/${reference}`),
       headers: { 'content-type': mediaType },
@@ -128,7 +133,7 @@ export class Repository {
   }
 
   async deleteManifest(digest: string): Promise<void> {
-    const res = await this.client.http.send({
+    const res = await this.send({
       method: 'DELETE',
       url: this.url(`manifests/${digest}`),
       scopes: [repositoryScope(this.name, 'delete')],
@@ -158,7 +163,7 @@ export class Repository {
 
   /** Whether the blob exists here (HEAD); its size when it does. */
   async statBlob(digest: string, opts: { forPush?: boolean } = {}): Promise<number | undefined> {
-    const res = await this.client.http.send({
+    const res = await this.send({
       method: 'HEAD',
       url: this.url(`blobs/${digest}`),
       // Before an upload: ask for the push scope at once, so one token serves the whole push.
@@ -179,7 +184,7 @@ export class Repository {
   /** The blob as a stream that fails unless its bytes match the digest (and size, when given). */
   async openBlob(blob: BlobRef, opts: { maxBytes?: number } = {}): Promise<Readable> {
     const what = `blob ${blob.digest} of ${this}`;
-    const res = await this.client.http.send({
+    const res = await this.send({
       method: 'GET',
       url: this.url(`blobs/${blob.digest}`),
       scopes: this.scopes(),
@@ -210,10 +215,16 @@ export class Repository {
   }
 
   /** Streams a blob to `target` through a temp file: the file appears only complete and verified. */
-  async fetchBlobToFile(blob: BlobRef, target: string, mode = 0o644): Promise<void> {
+  async fetchBlobToFile(blob: BlobRef, target: string, opts: { mode?: number; maxBytes?: number } = {}): Promise<void> {
     const tmp = tempPathFor(target);
+    if (blob.size !== undefined && opts.maxBytes !== undefined && blob.size > opts.maxBytes) {
+      throw new RegistryError(`blob ${blob.digest} of ${this} is ${blob.size} bytes, more than the ${opts.maxBytes} allowed`);
+    }
     try {
-      await pipeline(await this.openBlob(blob), createWriteStream(tmp, { flags: 'wx', mode }));
+      await pipeline(
+        await this.openBlob(blob, { maxBytes: opts.maxBytes }),
+        createWriteStream(tmp, { flags: 'wx', mode: opts.mode ?? 0o644 }),
+      );
       await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
@@ -228,7 +239,7 @@ export class Repository {
    */
   private async getSmall(req: RegistryRequest, max: number): Promise<{ res: RegistryResponse; bytes?: Buffer }> {
     for (let attempt = 0; ; attempt++) {
-      const res = await this.client.http.send(req);
+      const res = await this.send(req);
       if (res.status === 404) return { res };
       try {
         return { res, bytes: await readLimited(res.body, max, req.what, this.registry) };

@@ -80,7 +80,8 @@ export async function createTransport(opts: TransportOptions = {}): Promise<Disp
     connect,
   };
   // Registries behind a corporate proxy: HTTPS_PROXY / HTTP_PROXY / NO_PROXY as Helm (Go's net/http) reads them,
-  // from our env (an empty lower-case variable does not hide the upper-case one).
+  // from our env (an empty lower-case variable does not hide the upper-case one). Unlike Go, undici sends
+  // https through HTTP_PROXY when HTTPS_PROXY is unset (as curl does).
   const httpProxy = env.http_proxy || env.HTTP_PROXY;
   const httpsProxy = env.https_proxy || env.HTTPS_PROXY;
   if (!httpProxy && !httpsProxy) return new Agent(agentOptions);
@@ -89,6 +90,7 @@ export async function createTransport(opts: TransportOptions = {}): Promise<Disp
     requestTls: connect,
     httpProxy: httpProxy ?? '',
     httpsProxy: httpsProxy ?? '',
-    noProxy: env.no_proxy || env.NO_PROXY || '',
+    // Go never proxies loopback: a local registry (the embedded one, a test one) stays direct.
+    noProxy: [env.no_proxy || env.NO_PROXY, 'localhost', '127.0.0.1', '::1', '[::1]'].filter(Boolean).join(','),
   });
 }

@@ -155,10 +155,13 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
     assert.equal(pulled.code, 1);
     assert.match(pulled.stderr, /^error\[PROV_MISSING\]/m);
     assert.deepEqual(await readdir(dest), []);
-    // Without --verify the chart is pulled, and says it has no provenance.
+    // Without --verify the chart is pulled, and says it has no provenance; a
+    // .prov left from before does not stay beside a chart it is not about.
+    await writeFile(join(dest, 'hello-world-0.1.0.tgz.prov'), 'stale');
     const plain = await runCli(['pull', oci('noprov/hello-world'), '--plain-http', '-d', dest]);
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /no provenance/);
+    assert.deepEqual(await readdir(dest), ['hello-world-0.1.0.tgz']);
   });
 
   it('--verify with a key that did not sign fails with SIGNER_UNKNOWN and writes nothing', async () => {
@@ -358,13 +361,13 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
     }
   });
 
-  it('goes through an HTTP proxy named by HTTP_PROXY (CONNECT tunnel)', async () => {
+  it('goes through an HTTP proxy named by HTTP_PROXY (CONNECT tunnel), but never for loopback', async () => {
     const tunnels: string[] = [];
     const proxy = createServer();
+    // The proxy resolves names itself: registry.example is this test's registry.
     proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
       tunnels.push(req.url ?? '');
-      const [host, port] = (req.url ?? '').split(':');
-      const upstream = connect(Number(port), host, () => {
+      const upstream = connect(reg.port, '127.0.0.1', () => {
         client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
         upstream.write(head);
         upstream.pipe(client).pipe(upstream);
@@ -377,10 +380,13 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
       await runCli(['push', goldens.helm4.chart, oci('proxied'), '--plain-http']);
       const { port } = proxy.address() as AddressInfo;
       const env = { HTTP_PROXY: `http://127.0.0.1:${port}`, NO_PROXY: '', no_proxy: '', http_proxy: '', HTTPS_PROXY: '', https_proxy: '' };
-      const r = await runCli(['versions', oci('proxied/hello-world'), '--plain-http'], { env });
+      const r = await runCli(['versions', `oci://registry.example:${reg.port}/proxied/hello-world`, '--plain-http'], { env });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.trim(), '0.1.0');
-      assert.ok(tunnels.includes(reg.host), `tunnelled: ${tunnels.join(', ')}`);
+      assert.deepEqual([...new Set(tunnels)], [`registry.example:${reg.port}`]);
+      const direct = await runCli(['versions', oci('proxied/hello-world'), '--plain-http'], { env });
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.deepEqual([...new Set(tunnels)], [`registry.example:${reg.port}`], 'loopback is not proxied');
     } finally {
       proxy.closeAllConnections();
       await new Promise((ok) => proxy.close(ok));
@@ -393,6 +399,12 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
     await runCli(['push', goldens.helm4.chart, oci('missing'), '--plain-http']);
     const version = await runCli(['pull', oci('missing/hello-world:9.9.9'), '--plain-http']);
     assert.match(version.stderr, /^error\[VERSION_NOT_FOUND\]/m);
+    const noScheme = await runCli(['pull', `${reg.host}/missing/hello-world`, '--plain-http']);
+    assert.match(noScheme.stderr, /^error\[REFERENCE_INVALID\].*oci:\/\//m);
+    // As helm push: a bare host puts the chart in a top-level repository named after it.
+    const bare = await runCli(['push', goldens.helm4.chart, `oci://${reg.host}`, '--plain-http']);
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.match(bare.stdout, new RegExp(`Pushed: ${reg.host}/hello-world:0\\.1\\.0`));
     const bad = await runCli(['pull', 'oci://Bad Host/x', '--plain-http']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^error\[REFERENCE_INVALID\]/m);

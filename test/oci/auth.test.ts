@@ -418,3 +418,50 @@ describe('secrets in errors', () => {
     for (const err of errors) assertNoSecrets(err, SECRETS);
   });
 });
+
+describe('which credentials go where', () => {
+  it('looks credentials up under the registry as written (a port with a leading zero stays as typed)', async () => {
+    const { server } = await basicRegistry();
+    const asked: string[] = [];
+    const client = await makeClient({
+      credentials: { get: async (host) => (asked.push(host), { credential: { username: USER, password: PASSWORD }, source: 'test' }) },
+    });
+    try {
+      const written = `127.0.0.1:0${server.port}`;
+      await client.repository(written, 'charts/a').fetchManifest('1.0.0');
+      assert.deepEqual([...new Set(asked)], [written]);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('sends no credentials to an upload Location on another host', async () => {
+    const other = await startServer((_req, res) => send(res, 201, '', { 'docker-content-digest': 'sha256:' + '0'.repeat(64) }));
+    const seen: Array<string | undefined> = [];
+    const { server } = await basicRegistry();
+    const registry = await startServer((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.headers.authorization !== basic(USER, PASSWORD)) {
+        return json(res, 401, errorBody('UNAUTHORIZED', 'x'), { 'www-authenticate': 'Basic realm="r"' });
+      }
+      if (req.method === 'HEAD') return send(res, 404);
+      send(res, 202, '', { location: `http://localhost:${other.port}/upload/1` });
+    });
+    const client = await makeClient({ credential: { username: USER, password: PASSWORD } });
+    try {
+      await client
+        .repository(registry.host, 'charts/a')
+        .pushBlob({ bytes: Buffer.from('hello') })
+        .catch(() => undefined);
+      assert.ok(
+        other.requests.every((r) => r.headers.authorization === undefined),
+        'the other host got no Authorization',
+      );
+      assert.ok(other.requests.length > 0, 'the upload went to the other host');
+    } finally {
+      await client.close();
+      await Promise.all([server.close(), registry.close(), other.close()]);
+    }
+  });
+});

@@ -188,14 +188,25 @@ describe('CredentialStore.get: auths entries', () => {
     assert.equal(await store.get('localhost:5000'), undefined);
   });
 
-  it('takes CHARTPROV_USERNAME and CHARTPROV_PASSWORD first, when both are set', async () => {
-    const files = { helm: { auths: { 'localhost:5000': { auth: b64('file:f') } } } };
-    const both = await setup(files, { env: { CHARTPROV_USERNAME: 'env', CHARTPROV_PASSWORD: 'e' } });
+  it('takes CHARTPROV_USERNAME and CHARTPROV_PASSWORD first, when both are set, for the registries named', async () => {
+    const files = { helm: { auths: { 'localhost:5000': { auth: b64('file:f') }, 'other:5000': { auth: b64('o:p') } } } };
+    const env = { CHARTPROV_USERNAME: 'env', CHARTPROV_PASSWORD: 'e' };
+    const both = await setup(files, { env, envRegistries: ['localhost:5000'] });
     assert.deepEqual(await both.store.get('localhost:5000'), {
       credential: { username: 'env', password: 'e' },
       source: 'CHARTPROV_USERNAME/CHARTPROV_PASSWORD',
     });
-    const one = await setup(files, { env: { CHARTPROV_USERNAME: 'env' } });
+    // Never sent to a registry the command did not name.
+    assert.equal((await both.store.get('other:5000'))?.credential.username, 'o');
+    assert.equal(await both.store.get('ghcr.io'), undefined);
+    // Not named at all: the environment's password goes nowhere.
+    const unnamed = await setup(files, { env });
+    assert.equal((await unnamed.store.get('localhost:5000'))?.credential.username, 'file');
+    // CHARTPROV_REGISTRY names them explicitly.
+    const listed = await setup(files, { env: { ...env, CHARTPROV_REGISTRY: 'other:5000, x' }, envRegistries: ['localhost:5000'] });
+    assert.equal((await listed.store.get('other:5000'))?.credential.username, 'env');
+    assert.equal((await listed.store.get('localhost:5000'))?.credential.username, 'file');
+    const one = await setup(files, { env: { CHARTPROV_USERNAME: 'env' }, envRegistries: ['localhost:5000'] });
     assert.equal((await one.store.get('localhost:5000'))?.credential.username, 'file');
   });
 });

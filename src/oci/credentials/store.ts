@@ -23,6 +23,14 @@ export interface CredentialStoreOptions {
   helmConfigPath?: string;
   /** Default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
   dockerConfigPath?: string;
+  /**
+   * The registries CHARTPROV_USERNAME/CHARTPROV_PASSWORD are for. Default:
+   * CHARTPROV_REGISTRY (comma-separated) when set, else none — a password in
+   * the environment never goes to a registry nobody named (a public registry,
+   * or one a redirect or a batch reaches). The CLI passes the registries its
+   * command addresses.
+   */
+  envRegistries?: readonly string[];
   /** How long a docker-credential-* helper may take; default 60 s (some ask for a passphrase). */
   helperTimeoutMs?: number;
 }
@@ -40,13 +48,19 @@ export class CredentialStore {
     this.helmConfigPath = opts.helmConfigPath ?? defaultHelmConfigPath(this.env);
     this.dockerConfigPath = opts.dockerConfigPath ?? defaultDockerConfigPath(this.env);
     this.helper = { env: this.env, timeoutMs: opts.helperTimeoutMs ?? 60_000 };
+    const named = this.env.CHARTPROV_REGISTRY?.split(',')
+      .map((h) => h.trim())
+      .filter(Boolean);
+    this.envRegistries = new Set((named?.length ? named : (opts.envRegistries ?? [])).map((h) => normalizeRegistryHost(h)));
   }
+
+  private readonly envRegistries: Set<string>;
 
   /** The credential for a registry host, or undefined when none of the places has one. */
   async get(host: string): Promise<FoundCredential | undefined> {
     const key = normalizeRegistryHost(host);
     const { CHARTPROV_USERNAME: username, CHARTPROV_PASSWORD: password } = this.env;
-    if (username && password) return { credential: { username, password }, source: ENV_SOURCE };
+    if (username && password && this.envRegistries.has(key)) return { credential: { username, password }, source: ENV_SOURCE };
     for (const path of this.readPaths()) {
       const found = await this.getFromFile(path, key);
       if (found) return found;
