@@ -5,10 +5,11 @@
  * limits against gzip bombs), written into a private staging folder, and the
  * chart folder is renamed into place only when complete.
  */
-import { lstat, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { ChartArchiveError, DestinationExistsError } from '../errors.js';
 import { toWriteError } from '../fs/atomic-write.js';
+import { withStagingDir } from '../fs/staging.js';
 import { readTarGz } from './tar-read.js';
 
 export interface ExtractChartOptions {
@@ -37,26 +38,24 @@ export async function extractChartArchive(archive: string | Uint8Array, intoDir:
   await mkdir(root, { recursive: true }).catch((err) => {
     throw toWriteError(root, err);
   });
-  const staging = await mkdtemp(join(root, '.chartprov-untar-')).catch((err) => {
-    throw toWriteError(root, err);
-  });
-  try {
-    const chartDir = join(staging, 'chart');
-    for (const [path, data] of contents.files) {
-      const file = resolve(chartDir, path);
-      // tar-read refuses `..` already; this is the last line of defence before a write.
-      if (!file.startsWith(chartDir + sep)) throw new ChartArchiveError(`${JSON.stringify(path)} points outside the chart folder`);
-      await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, data, { flag: 'wx', mode: 0o644 });
+  // The staging folder goes if the process is interrupted: no half-unpacked chart is left behind.
+  return withStagingDir(root, async (staging) => {
+    try {
+      const chartDir = join(staging, 'chart');
+      for (const [path, data] of contents.files) {
+        const file = resolve(chartDir, path);
+        // tar-read refuses `..` already; this is the last line of defence before a write.
+        if (!file.startsWith(chartDir + sep)) throw new ChartArchiveError(`${JSON.stringify(path)} points outside the chart folder`);
+        await mkdir(dirname(file), { recursive: true });
+        await writeFile(file, data, { flag: 'wx', mode: 0o644 });
+      }
+      await rename(chartDir, target).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST') throw new DestinationExistsError(`${target} already exists`);
+        throw err;
+      });
+      return target;
+    } catch (err) {
+      throw toWriteError(target, err);
     }
-    await rename(chartDir, target).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOTEMPTY' || err.code === 'EEXIST') throw new DestinationExistsError(`${target} already exists`);
-      throw err;
-    });
-    return target;
-  } catch (err) {
-    throw toWriteError(target, err);
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  });
 }

@@ -24,7 +24,8 @@ import type { RegistryClient } from '../oci/client.js';
 import { parseOciReference } from '../oci/reference.js';
 import { runBatch, type CodedError } from './pool.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
-import { resolveChart } from './resolve-chart.js';
+import { resolveChart, type ResolvedChart } from './resolve-chart.js';
+import { versionFromTag } from '../oci/version.js';
 
 export interface PullChartOptions extends RegistryOptions {
   /** `oci://host/path/name`, optionally `:tag` or `@sha256:…`. */
@@ -58,6 +59,8 @@ export interface PullChartResult {
   untarredTo?: string;
   /** Whether the chart carries a provenance layer. */
   hasProvenance: boolean;
+  /** Things worth a look that did not stop the pull (e.g. a chart whose name differs from its repository). */
+  warnings: string[];
   /** Set with `verify`. */
   verified?: { sha256: string; signer: SignerInfo };
 }
@@ -149,6 +152,7 @@ async function pullOne(
       name,
       version,
       hasProvenance: Boolean(chart.prov),
+      warnings: mismatches(chart, name, version),
     };
     if (keys) {
       const { verifyChart } = await import('./verify-charts.js');
@@ -205,4 +209,19 @@ async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
   } finally {
     if (moving.get(key) === run) moving.delete(key);
   }
+}
+
+/**
+ * Helm names a pulled file after the reference; we name it after the chart
+ * inside. When the two differ the registry chose which local file is
+ * replaced: say so.
+ */
+function mismatches(chart: ResolvedChart, name: string, version: string): string[] {
+  const warnings: string[] = [];
+  const repoName = chart.ref.repository.split('/').pop();
+  if (repoName !== name) warnings.push(`${chart.reference} holds a chart named ${JSON.stringify(name)}, not ${JSON.stringify(repoName)}`);
+  if (chart.tag && versionFromTag(chart.tag) !== version) {
+    warnings.push(`${chart.reference} holds version ${JSON.stringify(version)}, not ${JSON.stringify(versionFromTag(chart.tag))}`);
+  }
+  return warnings;
 }

@@ -64,7 +64,9 @@ export class RegistryClient {
   /** `https://host:port` (or http with plainHttp) for a registry as written in a reference. */
   baseUrl(registry: string): URL {
     const plain = typeof this.opts.plainHttp === 'function' ? this.opts.plainHttp(registry) : Boolean(this.opts.plainHttp);
-    return new URL(`${plain ? 'http' : 'https'}://${registry}`);
+    // As docker and oras: docker.io is a name, the registry behind it is registry-1.docker.io.
+    const host = registry === 'docker.io' || registry === 'index.docker.io' ? 'registry-1.docker.io' : registry;
+    return new URL(`${plain ? 'http' : 'https'}://${host}`);
   }
 
   repository(registry: string, name: string): Repository {

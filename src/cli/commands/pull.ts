@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { pullCharts, type PullChartResult, type PullResult } from '../../flows/pull-chart.js';
-import { printFailure, printJson, println, progress } from '../output.js';
+import { printFailure, printJson, println, progress, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 
@@ -32,6 +32,7 @@ export async function pullCommand(refs: string[], flags: PullFlags): Promise<num
     onResult: (_r, done) => bar?.tick(done),
   });
   bar?.end();
+  if (flags.output !== 'json') for (const r of result.results) if (r.ok) for (const w of r.warnings) warn(w);
   const only = refs.length === 1 ? result.results[0]! : undefined;
   // One chart: its result, or `{ error }` as every command prints a failure; several: the batch.
   if (flags.output === 'json') printJson(only ? (only.ok ? only : { error: only.error }) : result);
