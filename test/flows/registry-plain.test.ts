@@ -19,6 +19,19 @@ import { runSkopeo } from '../peers/skopeo.js';
 import { tempDir } from '../peers/tmp.js';
 
 const pubring = keyFile('all-pubring.gpg');
+/** `pull REF --version 0.1.0 --plain-http --verify --keyring … -d DEST`: the same for helm and chartprov. */
+const verifiedPull = (ref: string, dest: string) => [
+  'pull',
+  ref,
+  '--version',
+  '0.1.0',
+  '--plain-http',
+  '--verify',
+  '--keyring',
+  pubring,
+  '-d',
+  dest,
+];
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 describe('push and pull against docker-registry (plain HTTP)', () => {
@@ -84,18 +97,7 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
       assert.equal(pushed.code, 0, pushed.stderr);
       assert.match(pushed.stdout, /^Pushed: .*\/to-helm\d\/hello-world:0\.1\.0$/m);
       const dest = await folder();
-      const pulled = await runHelm(major, [
-        'pull',
-        oci(`to-helm${major}/hello-world`),
-        '--version',
-        '0.1.0',
-        '--plain-http',
-        '--verify',
-        '--keyring',
-        pubring,
-        '-d',
-        dest,
-      ]);
+      const pulled = await runHelm(major, verifiedPull(oci(`to-helm${major}/hello-world`), dest));
       assert.equal(pulled.code, 0, pulled.stderr);
       assert.match(pulled.stdout, /Chart Hash Verified/);
     });
@@ -107,18 +109,8 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
       const pushed = await runHelm(major, ['push', join(src, 'hello-world-0.1.0.tgz'), oci(`from-helm${major}`), '--plain-http']);
       assert.equal(pushed.code, 0, pushed.stderr);
       const dest = await folder();
-      const pulled = await runCli([
-        'pull',
-        oci(`from-helm${major}/hello-world`),
-        '--version',
-        '0.1.0',
-        '--plain-http',
-        '--verify',
-        '--keyring',
-        pubring,
-        '-d',
-        dest,
-      ]);
+      // The same command line as Helm's.
+      const pulled = await runCli(verifiedPull(oci(`from-helm${major}/hello-world`), dest));
       assert.equal(pulled.code, 0, pulled.stderr);
       assert.match(pulled.stdout, /Signed by: John The Signer/);
       assert.deepEqual((await readdir(dest)).sort(), ['hello-world-0.1.0.tgz', 'hello-world-0.1.0.tgz.prov']);
