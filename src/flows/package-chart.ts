@@ -55,7 +55,7 @@ export async function packageChartFlow(opts: PackageOptions): Promise<PackageRes
     const signed = await signAndCheck(signer, message, packaged.fileName, packaged.sha256);
     await writeFileAtomic(`${packaged.path}.prov`, signed.prov);
     const path = join(destination, packaged.fileName);
-    await movePairIn(staging, [
+    await movePairIn([
       [packaged.path, path],
       [`${packaged.path}.prov`, `${path}.prov`],
     ]);

@@ -169,7 +169,6 @@ async function pullOne(
     // chart never ends up beside the other one's prov.
     await oneAtATime(target, async () => {
       await movePairIn(
-        staging,
         provBytes
           ? [
               [staged, target],

@@ -6,10 +6,10 @@ import { toWriteError } from './atomic-write.js';
 /**
  * Moves files into place all or nothing: what they replace is set aside first
  * and put back if any move fails. The set-aside copies sit beside their
- * targets, not in `staging`, so an interruption that wipes the staging folder
+ * targets, not in a staging folder, so an interruption that wipes that folder
  * cannot take the user's previous files with it.
  */
-export async function movePairIn(_staging: string, moves: Array<[from: string, to: string]>): Promise<void> {
+export async function movePairIn(moves: Array<[from: string, to: string]>): Promise<void> {
   const restored: Array<[backup: string, target: string]> = [];
   const placed: string[] = [];
   try {
