@@ -1,0 +1,180 @@
+/**
+ * File primitives with the guarantees the registry needs: private modes,
+ * temp + fsync + rename for every visible file (a kill -9 leaves the old
+ * file or the new one), and fsync of the folder so a rename survives a power
+ * loss too.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, type Dirent } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { tempPathFor } from '../../fs/atomic-write.js';
+
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
+/** Temp files as named by tempPathFor: `.<name>.<pid>.<hex>.tmp`. */
+const TEMP_FILE = /^\..+\.tmp$/;
+
+export function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** ENOENT and ENOTDIR both mean "not there" for a path built from names. */
+export function isMissing(err: unknown): boolean {
+  const code = errnoOf(err);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: DIR_MODE });
+}
+
+/** Makes a completed rename durable; some platforms cannot open folders, where this is best effort. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // EISDIR/EPERM on platforms without folder fsync: atomicity still holds.
+  } finally {
+    await fh?.close();
+  }
+}
+
+/**
+ * Temp file in the target's folder, fsync, rename, fsync the folder. A
+ * concurrent delete may remove the (then empty) folder between our mkdir and
+ * open, so an ENOENT makes the folder again and retries a few times.
+ */
+export async function writeAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const dir = dirname(target);
+    await ensureDir(dir);
+    const tmp = tempPathFor(target);
+    try {
+      const fh = await open(tmp, 'wx', FILE_MODE);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, target);
+      await fsyncDir(dir);
+      return;
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (isMissing(err) && attempt < 3) continue;
+      throw err;
+    }
+  }
+}
+
+/**
+ * Moves a complete, fsynced file into `target` unless a file is already
+ * there: targets are content-addressed, so an existing one holds the same
+ * bytes and is left alone. Returns whether `from` was moved (else it stays).
+ */
+export async function moveIntoPlace(from: string, target: string): Promise<boolean> {
+  if (await isFile(target)) return false;
+  const dir = dirname(target);
+  await ensureDir(dir);
+  await rename(from, target);
+  await fsyncDir(dir);
+  return true;
+}
+
+export async function fsyncFile(path: string): Promise<number> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+    return (await fh.stat()).size;
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
+export async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    const st = await stat(path);
+    return st.isFile() ? st.size : undefined;
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+export async function readIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+export async function listDir(dir: string): Promise<Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    if (isMissing(err)) return [];
+    throw err;
+  }
+}
+
+/** Removes a link and then its folder if that is now empty; the unlink is the atomic step readers see. */
+export async function removeLink(link: string): Promise<boolean> {
+  try {
+    await rm(link);
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+  // rmdir refuses a non-empty folder, e.g. one where a concurrent write's temp file sits.
+  await rmdir(dirname(link)).catch(() => undefined);
+  return true;
+}
+
+/** Streams a file through a hash: the whole blob is never in memory. */
+export async function hashFile(path: string, algorithm: 'sha256' | 'sha512'): Promise<string> {
+  const hash = createHash(algorithm);
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return `${algorithm}:${hash.digest('hex')}`;
+}
+
+/**
+ * Removes temp files older than `olderThanMs` anywhere under `root`: the
+ * leftovers of writes killed before their rename. Young ones may belong to
+ * a write in progress, so pass a margin well above any write's duration.
+ * Returns how many were removed.
+ */
+export async function sweepTemp(root: string, olderThanMs: number): Promise<number> {
+  const cutoff = Date.now() - olderThanMs;
+  let removed = 0;
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await listDir(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && TEMP_FILE.test(entry.name)) {
+        const st = await lstat(path).catch(() => undefined);
+        if (st && st.mtimeMs <= cutoff) {
+          await rm(path, { force: true });
+          removed++;
+        }
+      }
+    }
+  };
+  await walk(root);
+  return removed;
+}

@@ -1,0 +1,225 @@
+/**
+ * The local-disk RegistryStorage. Nothing is ever lost or half-visible:
+ * blobs enter the store only by renaming a verified, fsynced file; every
+ * link, tag and manifest record is written temp + fsync + rename; and the
+ * order of writes is such that a link never names content that is not yet
+ * complete (blob before revision link before tag link).
+ */
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BlobUnknownError, RangeNotSatisfiableError, StorageCorruptError } from './errors.js';
+import { ensureDir, fileSize, isFile, isMissing, listDir, moveIntoPlace, readIfExists, removeLink, writeAtomic } from './files.js';
+import { Layout } from './layout.js';
+import { checkDigest, checkMediaType, checkTag, isTag } from './names.js';
+import type { ByteRange, RegistryStorage, StoredManifest } from './types.js';
+import { UploadArea, type AppendOptions } from './uploads.js';
+
+const DIGEST_LIKE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:/;
+
+/** Opens (creating if needed, mode 0700) a storage rooted at `root`. */
+export async function createFilesystemStorage(root: string): Promise<RegistryStorage> {
+  const layout = new Layout(root);
+  await ensureDir(layout.blobsDir);
+  await ensureDir(layout.reposDir);
+  return new FilesystemStorage(layout);
+}
+
+// Every method is async so that a bad name rejects the promise rather than throwing synchronously.
+class FilesystemStorage implements RegistryStorage {
+  private readonly uploads: UploadArea;
+
+  constructor(private readonly layout: Layout) {
+    this.uploads = new UploadArea(layout);
+  }
+
+  // ---- blobs
+
+  async statBlob(digest: string): Promise<number | undefined> {
+    return fileSize(this.layout.blobData(digest));
+  }
+
+  async openBlob(digest: string, range?: ByteRange): Promise<Readable> {
+    const path = this.layout.blobData(digest);
+    // Open first, then size the open file: a stat-then-open could race a gc.
+    const fh = await open(path, 'r').catch((err: unknown) => {
+      throw isMissing(err) ? new BlobUnknownError(digest) : err;
+    });
+    try {
+      const { size } = await fh.stat();
+      if (!range) return fh.createReadStream({ start: 0 });
+      const end = Math.min(range.end, size - 1);
+      if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0 || range.start > end)
+        throw new RangeNotSatisfiableError(size);
+      return fh.createReadStream({ start: range.start, end });
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  // ---- uploads
+
+  async createUpload(repo: string): Promise<string> {
+    return this.uploads.create(repo);
+  }
+
+  async uploadSize(repo: string, id: string): Promise<number | undefined> {
+    return this.uploads.size(repo, id);
+  }
+
+  async appendUpload(repo: string, id: string, data: Readable, opts?: AppendOptions): Promise<number> {
+    return this.uploads.append(repo, id, data, opts);
+  }
+
+  async commitUpload(repo: string, id: string, digest: string, data?: Readable): Promise<number> {
+    return this.uploads.commit(repo, id, digest, data, async (file) => {
+      // An identical blob already stored is fine: the upload's copy is dropped with the upload.
+      await moveIntoPlace(file, this.layout.blobData(digest));
+      await this.linkBlob(repo, digest);
+    });
+  }
+
+  async cancelUpload(repo: string, id: string): Promise<void> {
+    return this.uploads.cancel(repo, id);
+  }
+
+  // ---- links
+
+  async linkBlob(repo: string, digest: string): Promise<void> {
+    const link = this.layout.layerLink(repo, digest);
+    if (!(await isFile(this.layout.blobData(digest)))) throw new BlobUnknownError(digest);
+    if (await isFile(link)) return;
+    await writeAtomic(link, digest);
+  }
+
+  async isLinked(repo: string, digest: string): Promise<boolean> {
+    return isFile(this.layout.layerLink(repo, digest));
+  }
+
+  async unlinkBlob(repo: string, digest: string): Promise<void> {
+    await removeLink(this.layout.layerLink(repo, digest));
+  }
+
+  // ---- manifests
+
+  async putManifest(repo: string, bytes: Uint8Array, mediaType: string, tag?: string): Promise<string> {
+    checkMediaType(mediaType);
+    if (tag !== undefined) checkTag(tag);
+    this.layout.repoDir(repo);
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const blob = this.layout.blobData(digest);
+    if (!(await isFile(blob))) await writeAtomic(blob, bytes);
+    // The revision record carries the media type: one atomic file says both
+    // "this repository holds the manifest" and how to serve it.
+    await writeAtomic(this.layout.revisionLink(repo, digest), JSON.stringify({ digest, mediaType }));
+    if (tag !== undefined) await writeAtomic(this.layout.tagLink(repo, tag), digest);
+    return digest;
+  }
+
+  async getManifest(repo: string, reference: string): Promise<StoredManifest | undefined> {
+    const digest = await this.resolve(repo, reference);
+    if (digest === undefined) return undefined;
+    const record = await readIfExists(this.layout.revisionLink(repo, digest));
+    if (record === undefined) return undefined;
+    const { mediaType } = parseRevision(record, digest);
+    const bytes = await readIfExists(this.layout.blobData(digest));
+    if (bytes === undefined) throw new StorageCorruptError(`manifest ${digest} of ${repo} is linked but its blob is missing`);
+    // Manifests are small; checking them on every read catches disk rot before a client trusts it.
+    const alg = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
+    if (`${alg}:${createHash(alg).update(bytes).digest('hex')}` !== digest)
+      throw new StorageCorruptError(`manifest blob ${digest} does not hash to its digest`);
+    return { bytes, mediaType, digest };
+  }
+
+  async deleteManifest(repo: string, digest: string): Promise<boolean> {
+    const link = this.layout.revisionLink(repo, digest);
+    if (!(await isFile(link))) return false;
+    // Tags first, so that no tag is ever left naming a revision that is gone.
+    for (const tag of await this.listTags(repo)) {
+      const target = await readIfExists(this.layout.tagLink(repo, tag));
+      if (target?.toString('utf8') === digest) await removeLink(this.layout.tagLink(repo, tag));
+    }
+    return removeLink(link);
+  }
+
+  async listTags(repo: string): Promise<string[]> {
+    const dir = this.layout.tagsDir(repo);
+    const tags: string[] = [];
+    for (const entry of await listDir(dir)) {
+      // A tag folder holding only a temp file (a write killed before its rename) is no tag.
+      if (entry.isDirectory() && isTag(entry.name) && (await isFile(join(dir, entry.name, 'link')))) tags.push(entry.name);
+    }
+    return tags.sort(lexical);
+  }
+
+  async deleteTag(repo: string, tag: string): Promise<boolean> {
+    return removeLink(this.layout.tagLink(repo, tag));
+  }
+
+  async listRepositories(): Promise<string[]> {
+    const found: string[] = [];
+    const walk = async (dir: string, name: string): Promise<void> => {
+      for (const entry of await listDir(dir)) {
+        if (!entry.isDirectory()) continue;
+        if (entry.name === '_manifests') {
+          if (name) found.push(name);
+        } else if (!entry.name.startsWith('_') && !entry.name.startsWith('.')) {
+          await walk(join(dir, entry.name), name ? `${name}/${entry.name}` : entry.name);
+        }
+      }
+    };
+    await walk(this.layout.reposDir, '');
+    return found.sort(lexical);
+  }
+
+  async listManifests(repo: string): Promise<string[]> {
+    const dir = this.layout.revisionsDir(repo);
+    const digests: string[] = [];
+    for (const alg of ['sha256', 'sha512']) {
+      for (const entry of await listDir(join(dir, alg))) {
+        const digest = `${alg}:${entry.name}`;
+        if (!entry.isDirectory() || !isDigestSafe(digest)) continue;
+        if (await isFile(this.layout.revisionLink(repo, digest))) digests.push(digest);
+      }
+    }
+    return digests.sort(lexical);
+  }
+
+  /** A tag or digest to a digest; undefined if the tag is not set. */
+  private async resolve(repo: string, reference: string): Promise<string | undefined> {
+    if (typeof reference === 'string' && DIGEST_LIKE.test(reference)) return checkDigest(reference);
+    const link = await readIfExists(this.layout.tagLink(repo, reference));
+    if (link === undefined) return undefined;
+    const digest = link.toString('utf8');
+    try {
+      return checkDigest(digest);
+    } catch {
+      throw new StorageCorruptError(`tag ${reference} of ${repo} holds no digest`);
+    }
+  }
+}
+
+function parseRevision(record: Buffer, digest: string): { mediaType: string } {
+  try {
+    const parsed = JSON.parse(record.toString('utf8')) as { digest?: unknown; mediaType?: unknown };
+    if (parsed.digest === digest && typeof parsed.mediaType === 'string') return { mediaType: parsed.mediaType };
+  } catch {
+    // fall through: written atomically, so this means outside interference
+  }
+  throw new StorageCorruptError(`revision record of ${digest} is unreadable`);
+}
+
+function isDigestSafe(digest: string): boolean {
+  try {
+    checkDigest(digest);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function lexical(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

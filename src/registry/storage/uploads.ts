@@ -1,0 +1,157 @@
+/**
+ * Blob uploads in progress: a private area per repository where bytes
+ * accumulate until the client names the digest. The running sha256 of each
+ * upload is kept in memory so a commit needs no re-read; after a restart it
+ * is gone and the commit re-hashes the file (streaming) instead.
+ */
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { digestAlgorithm } from '../../oci/digest.js';
+import { DigestInvalidError, UploadOffsetError, UploadTooLargeError, UploadUnknownError } from './errors.js';
+import { ensureDir, FILE_MODE, fileSize, fsyncDir, fsyncFile, hashFile, isMissing, writeAtomic } from './files.js';
+import type { Layout } from './layout.js';
+import { checkDigest, isUploadId } from './names.js';
+
+export interface AppendOptions {
+  /** Where the client says the chunk starts; must equal the bytes received so far. */
+  offset?: number;
+  /** Limit on the upload's total size, so one client cannot fill the disk. */
+  maxBytes?: number;
+}
+
+/** The sha256 of the first `size` bytes of an upload's data file. */
+interface HashState {
+  hash: Hash;
+  size: number;
+}
+
+export class UploadArea {
+  private readonly hashes = new Map<string, HashState>();
+  private readonly locks = new Map<string, Promise<void>>();
+
+  constructor(private readonly layout: Layout) {}
+
+  async create(repo: string): Promise<string> {
+    const id = randomUUID();
+    const dir = this.layout.uploadDir(repo, id);
+    await ensureDir(dir);
+    await writeAtomic(join(dir, 'startedat'), new Date().toISOString());
+    await (await open(join(dir, 'data'), 'wx', FILE_MODE)).close();
+    await fsyncDir(dir);
+    this.hashes.set(key(repo, id), { hash: createHash('sha256'), size: 0 });
+    return id;
+  }
+
+  async size(repo: string, id: string): Promise<number | undefined> {
+    if (!isUploadId(id)) return undefined;
+    return fileSize(this.dataPath(repo, id));
+  }
+
+  append(repo: string, id: string, data: Readable, opts: AppendOptions = {}): Promise<number> {
+    return this.locked(repo, id, () => this.appendLocked(repo, id, data, opts));
+  }
+
+  /**
+   * Appends the optional last chunk, checks the digest and hands the fsynced
+   * data file to `place`, which must move it away (or accept that it is
+   * already stored); then the upload is removed. On a digest mismatch the
+   * upload stays as it was, final chunk included, and nothing is placed.
+   */
+  commit(repo: string, id: string, digest: string, data: Readable | undefined, place: (file: string) => Promise<void>): Promise<number> {
+    return this.locked(repo, id, async () => {
+      checkDigest(digest);
+      if (data) await this.appendLocked(repo, id, data, {});
+      const file = this.dataPath(repo, id);
+      const size = await fsyncFile(file).catch((err: unknown) => {
+        throw isMissing(err) ? new UploadUnknownError(id) : err;
+      });
+      const actual = await this.currentDigest(repo, id, size, digestAlgorithm(digest));
+      if (actual !== digest) throw new DigestInvalidError(`upload hashes to ${actual}, not ${digest}`);
+      await place(file);
+      await rm(this.layout.uploadDir(repo, id), { recursive: true, force: true });
+      this.hashes.delete(key(repo, id));
+      return size;
+    });
+  }
+
+  cancel(repo: string, id: string): Promise<void> {
+    return this.locked(repo, id, async () => {
+      if ((await this.size(repo, id)) === undefined) throw new UploadUnknownError(id);
+      this.hashes.delete(key(repo, id));
+      await rm(this.layout.uploadDir(repo, id), { recursive: true, force: true });
+    });
+  }
+
+  private dataPath(repo: string, id: string): string {
+    return join(this.layout.uploadDir(repo, id), 'data');
+  }
+
+  private async appendLocked(repo: string, id: string, data: Readable, opts: AppendOptions): Promise<number> {
+    const size = await this.size(repo, id);
+    if (size === undefined) {
+      data.destroy();
+      throw new UploadUnknownError(id);
+    }
+    if (opts.offset !== undefined && opts.offset !== size) {
+      data.destroy();
+      throw new UploadOffsetError(size, opts.offset);
+    }
+    const k = key(repo, id);
+    const state = this.hashes.get(k);
+    // Hash a copy: if the chunk fails half-way, the file is cut back and the
+    // old state is still right. An empty upload can start a fresh hash even
+    // after a restart; a non-empty one without state is re-hashed at commit.
+    const hash = state && state.size === size ? state.hash.copy() : size === 0 ? createHash('sha256') : undefined;
+    const fh = await open(this.dataPath(repo, id), 'r+');
+    let position = size;
+    try {
+      for await (const chunk of data) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+        if (opts.maxBytes !== undefined && position + buf.length > opts.maxBytes) throw new UploadTooLargeError(opts.maxBytes);
+        hash?.update(buf);
+        // Positional writes: the bytes land exactly at the offset checked above.
+        for (let done = 0; done < buf.length;) done += (await fh.write(buf, done, buf.length - done, position + done)).bytesWritten;
+        position += buf.length;
+      }
+    } catch (err) {
+      // A failed chunk leaves the upload as the client last saw it, so it can resume at the same offset.
+      await fh.truncate(size).catch(() => undefined);
+      throw err;
+    } finally {
+      await fh.close();
+    }
+    if (hash) this.hashes.set(k, { hash, size: position });
+    else this.hashes.delete(k);
+    return position;
+  }
+
+  private async currentDigest(repo: string, id: string, size: number, algorithm: 'sha256' | 'sha512'): Promise<string> {
+    const state = this.hashes.get(key(repo, id));
+    if (algorithm === 'sha256' && state && state.size === size) return `sha256:${state.hash.copy().digest('hex')}`;
+    return hashFile(this.dataPath(repo, id), algorithm);
+  }
+
+  /** Serialises work on one upload within this process: appends, commit and cancel never interleave. */
+  private async locked<T>(repo: string, id: string, fn: () => Promise<T>): Promise<T> {
+    if (!isUploadId(id)) throw new UploadUnknownError(String(id));
+    this.layout.uploadDir(repo, id); // validates the name before anything queues
+    const k = key(repo, id);
+    const run = (this.locks.get(k) ?? Promise.resolve()).then(fn);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.locks.set(k, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(k) === tail) this.locks.delete(k);
+    }
+  }
+}
+
+function key(repo: string, id: string): string {
+  return `${repo}\n${id}`;
+}
