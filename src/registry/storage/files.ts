@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, type Dirent } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { tempPathFor } from '../../fs/atomic-write.js';
+import { writeFileAtomic } from '../../fs/atomic-write.js';
 
 export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
@@ -52,21 +52,13 @@ export async function writeAtomic(target: string, data: string | Uint8Array): Pr
   for (let attempt = 0; ; attempt++) {
     const dir = dirname(target);
     await ensureDir(dir);
-    const tmp = tempPathFor(target);
     try {
-      const fh = await open(tmp, 'wx', FILE_MODE);
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, target);
+      await writeFileAtomic(target, data, FILE_MODE);
       await fsyncDir(dir);
       return;
     } catch (err) {
-      await rm(tmp, { force: true });
-      if (isMissing(err) && attempt < 3) continue;
+      // writeFileAtomic reports a vanished folder as FILE_NOT_FOUND with the errno error as its cause.
+      if (isMissing((err as { cause?: unknown }).cause ?? err) && attempt < 3) continue;
       throw err;
     }
   }
