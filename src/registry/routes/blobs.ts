@@ -1,0 +1,71 @@
+/** `HEAD|GET|DELETE /v2/<name>/blobs/<digest>`: only blobs linked into <name>, with byte ranges. */
+import { pipeline } from 'node:stream/promises';
+import { isDigest } from '../../oci/digest.js';
+import { HttpError } from './errors.js';
+import { type RouteContext } from './context.js';
+
+export async function blobRoute(ctx: RouteContext, name: string, digest: string): Promise<void> {
+  const { req, res, storage } = ctx;
+  const method = req.method ?? 'GET';
+  if (method === 'DELETE') throw new HttpError(405, 'UNSUPPORTED', 'blob deletion is not supported');
+  if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('GET, HEAD, DELETE');
+  if (!isDigest(digest)) throw new HttpError(400, 'DIGEST_INVALID', 'invalid digest', { digest: digest.slice(0, 200) });
+  if (!(await storage.isLinked(name, digest))) throw blobUnknown(digest);
+  const size = await storage.statBlob(digest);
+  if (size === undefined) throw blobUnknown(digest);
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': digest,
+    'Accept-Ranges': 'bytes',
+    ETag: `"${digest}"`,
+  };
+  const rangeHeader = req.headers.range;
+  if (rangeHeader !== undefined && method === 'GET') {
+    const range = parseRange(rangeHeader, size);
+    const stream = await storage.openBlob(digest, range);
+    res.writeHead(206, {
+      ...headers,
+      'Content-Length': String(range.end - range.start + 1),
+      'Content-Range': `bytes ${range.start}-${range.end}/${size}`,
+    });
+    await pipeline(stream, res);
+    return;
+  }
+  res.writeHead(200, { ...headers, 'Content-Length': String(size) });
+  if (method === 'HEAD') {
+    res.end();
+    return;
+  }
+  await pipeline(await storage.openBlob(digest), res);
+}
+
+/** `bytes=a-b`, `bytes=a-` or `bytes=-n` within a blob of `size` bytes; anything else is 416. */
+export function parseRange(header: string, size: number): { start: number; end: number } {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const bad = () =>
+    new HttpError(416, 'RANGE_NOT_SATISFIABLE', `range not satisfiable: ${header.slice(0, 100)}`, undefined, {
+      'Content-Range': `bytes */${size}`,
+    });
+  if (!m || (m[1] === '' && m[2] === '')) throw bad();
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) throw bad();
+    start = Math.max(size - suffix, 0);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start >= size || start > end) throw bad();
+  return { start, end };
+}
+
+export function blobUnknown(digest: string): HttpError {
+  return new HttpError(404, 'BLOB_UNKNOWN', 'blob unknown to registry', { digest });
+}
+
+export function methodNotAllowed(allow: string): HttpError {
+  return new HttpError(405, 'UNSUPPORTED', 'the operation is unsupported', undefined, { Allow: allow });
+}

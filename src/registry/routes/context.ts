@@ -1,0 +1,43 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RegistryStorage } from '../storage/index.js';
+
+/** One request as the routes see it. */
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  storage: RegistryStorage;
+}
+
+/** Sends a response without a body (Content-Length: 0 unless given). */
+export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'Content-Length': '0', ...headers });
+  res.end();
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}, head = false): void {
+  const body = Buffer.from(JSON.stringify(value));
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers, 'Content-Length': String(body.length) });
+  res.end(head ? undefined : body);
+}
+
+/** True when the request carries a body (a non-zero Content-Length or chunked encoding). */
+export function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  if (len !== undefined) return len.trim() !== '0';
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** `?n=` and `?last=` of the paginated lists: the page and, if more follow, the `last` for the next one. */
+export function paginate(all: string[], url: URL): { page: string[]; next?: { n: number; last: string } } {
+  const last = url.searchParams.get('last');
+  let items = last === null ? all : all.filter((x) => x > last);
+  const nText = url.searchParams.get('n');
+  if (nText === null || nText === '') return { page: items };
+  const n = Number(nText);
+  if (!Number.isInteger(n) || n < 0) return { page: items };
+  const page = items.slice(0, n);
+  items = items.slice(n);
+  if (items.length > 0 && page.length > 0) return { page, next: { n, last: page[page.length - 1]! } };
+  return { page };
+}
