@@ -4,7 +4,8 @@ import { readSmallFile } from '../fs/read-file.js';
 import { PassphraseRequiredError } from '../errors.js';
 import type { PassphraseSource } from '../flows/signer.js';
 
-async function readStdin(): Promise<string> {
+/** All of stdin as text (a passphrase or password piped in). */
+export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

@@ -8,25 +8,18 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { readChartArchive, type ChartArchiveInfo } from '../chart/index.js';
-import { ProvenanceInvalidError, ProvenanceMissingError, ReferenceInvalidError, UsageError } from '../errors.js';
-import { readSmallFile } from '../fs/read-file.js';
+import { ProvenanceMissingError, ReferenceInvalidError, UsageError } from '../errors.js';
 import type { RegistryClient } from '../oci/client.js';
 import { digestOf } from '../oci/digest.js';
 import { formatRfc3339, helmConfigJson, helmManifestAnnotations, helmManifestJson } from '../oci/helm-artifact.js';
 import { HELM_CHART_LAYER, HELM_CONFIG, HELM_PROV_LAYER, OCI_MANIFEST } from '../oci/helm-media.js';
 import { chartRepository, formatOciReference, parseOciReference, type OciReference } from '../oci/reference.js';
 import { tagFromVersion } from '../oci/version.js';
-import {
-  buildProvenanceMessage,
-  checkProvenanceMatches,
-  DEFAULT_MAX_PROV_BYTES,
-  parseProvenance,
-  verifyProvenance,
-} from '../provenance/index.js';
+import { buildProvenanceMessage, checkProvenanceMatches, parseProvenance, verifyProvenance } from '../provenance/index.js';
 import type { SignerInfo } from '../provenance/index.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { createSigner, signAndCheck, type Signer, type SignerOptions } from './signer.js';
-import { loadVerificationKeys } from './verify-charts.js';
+import { loadVerificationKeys, readProvenanceFile } from './verify-charts.js';
 import { runBatch, type CodedError } from './pool.js';
 
 export interface PushChartsOptions extends RegistryOptions {
@@ -123,21 +116,14 @@ async function prepare(
     return { archive, prov: { text: signed.prov, from: 'signed', signer: signed.signer } };
   }
   const provPath = opts.provPath ?? `${chart}.prov`;
-  const bytes = await readSmallFile(provPath, {
-    what: 'provenance file',
-    maxBytes: DEFAULT_MAX_PROV_BYTES,
-    tooLarge: (size) => new ProvenanceInvalidError(`${provPath} is ${size} bytes, larger than any provenance file`),
-    // No .prov beside the chart: pushed without one, as helm does, unless one was named or required.
-    missing: () =>
-      new ProvenanceMissingError(`no provenance file for ${fileName}: ${provPath} does not exist`, {
-        hint: 'sign it on the way with --sign, or name its .prov with --prov',
-      }),
-  }).catch((err: unknown) => {
-    if (err instanceof ProvenanceMissingError && !opts.provPath && !opts.requireProvenance) return undefined;
-    throw err;
-  });
-  if (!bytes) return { archive };
-  const text = bytes.toString('utf8');
+  // No .prov beside the chart: pushed without one, as helm does, unless one was named or required.
+  const text = await readProvenanceFile(provPath, fileName, 'sign it on the way with --sign, or name its .prov with --prov').catch(
+    (err: unknown) => {
+      if (err instanceof ProvenanceMissingError && !opts.provPath && !opts.requireProvenance) return undefined;
+      throw err;
+    },
+  );
+  if (text === undefined) return { archive };
   const parsed = parseProvenance(text);
   // Helm pushes any bytes as the provenance layer; we push only a prov that is about this very archive.
   checkProvenanceMatches(parsed, { fileName, sha256: archive.sha256, chartMetadata });

@@ -72,24 +72,32 @@ async function loadVerificationKeyring(keyrings: string[] | undefined): Promise<
 
 type Verified = Extract<ChartVerification, { ok: true }>;
 
+/**
+ * A .prov from disk as text, refused past the size of any provenance file;
+ * missing → PROV_MISSING naming the chart, with `missingHint`.
+ */
+export async function readProvenanceFile(provPath: string, chartFileName: string, missingHint: string): Promise<string> {
+  const bytes = await readSmallFile(provPath, {
+    what: 'provenance file',
+    maxBytes: DEFAULT_MAX_PROV_BYTES,
+    tooLarge: (size) =>
+      new ProvenanceInvalidError(`${provPath} is ${size} bytes, larger than any provenance file (${DEFAULT_MAX_PROV_BYTES})`, {
+        hint: 'point --prov at the .prov made for this chart',
+      }),
+    missing: () => new ProvenanceMissingError(`no provenance file for ${chartFileName}: ${provPath} does not exist`, { hint: missingHint }),
+  });
+  return bytes.toString('utf8');
+}
+
 async function checkOne(chart: string, provPath: string, keys: PublicKey[], now: Date | undefined): Promise<Verified> {
   // One read: the name/version checked and the digest are of the same bytes.
   const archive = await readChartArchive(chart);
   const { sha256 } = archive;
-  const provenance = (
-    await readSmallFile(provPath, {
-      what: 'provenance file',
-      maxBytes: DEFAULT_MAX_PROV_BYTES,
-      tooLarge: (size) =>
-        new ProvenanceInvalidError(`${provPath} is ${size} bytes, larger than any provenance file (${DEFAULT_MAX_PROV_BYTES})`, {
-          hint: 'point --prov at the .prov made for this chart',
-        }),
-      missing: () =>
-        new ProvenanceMissingError(`no provenance file for ${basename(chart)}: ${provPath} does not exist`, {
-          hint: 'sign the chart (chartprov sign) or point to the .prov with --prov',
-        }),
-    })
-  ).toString('utf8');
+  const provenance = await readProvenanceFile(
+    provPath,
+    basename(chart),
+    'sign the chart (chartprov sign) or point to the .prov with --prov',
+  );
   const result = await verifyProvenance({
     provenance,
     fileName: basename(chart),

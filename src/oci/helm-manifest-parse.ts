@@ -17,6 +17,7 @@ import {
   OCI_MANIFEST,
   isChartLayer,
 } from './helm-media.js';
+import { isDigest } from './digest.js';
 
 export interface HelmManifest {
   config: Descriptor;
@@ -28,8 +29,6 @@ export interface HelmManifest {
   /** Set when the manifest itself refers to another (OCI 1.1 `subject`). */
   subject?: Descriptor;
 }
-
-const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 
 export function parseHelmManifest(json: string | Uint8Array): HelmManifest {
   const text = typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
@@ -79,7 +78,7 @@ function descriptor(v: unknown, what: string): Descriptor {
   if (!isObject(v)) throw notAChart(`malformed manifest: the ${what} descriptor is missing`);
   const { mediaType, digest, size } = v;
   if (typeof mediaType !== 'string' || mediaType === '') throw notAChart(`malformed manifest: the ${what} has no mediaType`);
-  if (typeof digest !== 'string' || !DIGEST.test(digest)) {
+  if (typeof digest !== 'string' || !isDigest(digest)) {
     throw notAChart(`malformed manifest: the ${what} digest ${JSON.stringify(digest)} is not sha256:HEX or sha512:HEX`);
   }
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {

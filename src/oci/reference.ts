@@ -6,6 +6,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { ReferenceInvalidError } from '../errors.js';
+import { isDigest } from './digest.js';
 
 export interface OciReference {
   /** host[:port] as written; an IPv6 address keeps its brackets. */
@@ -32,7 +33,6 @@ const ANY_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 // distribution/reference: lowercase alphanumerics, single separators between them.
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*$/;
 const TAG = /^\w[\w.-]{0,127}$/;
-const DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
 const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 // distribution's NameTotalLengthMax, counted over registry + "/" + repository.
 const NAME_MAX = 255;
@@ -202,7 +202,7 @@ function checkTag(tag: string, fail: Fail): void {
 
 function checkDigest(digest: string, fail: Fail): void {
   if (digest === '') throw fail("empty digest after '@'");
-  if (DIGEST.test(digest)) return;
+  if (isDigest(digest)) return;
   const algorithm = digest.includes(':') ? digest.slice(0, digest.indexOf(':')) : '';
   if (algorithm !== 'sha256' && algorithm !== 'sha512') {
     throw fail(`digest ${quote(digest)} is not sha256:HEX or sha512:HEX`);

@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { registryLogin, registryLogout } from '../../flows/registry-login.js';
 import { printJson, println, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
-import { promptHidden } from '../passphrase.js';
+import { promptHidden, readStdin } from '../passphrase.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 
 interface LoginFlags extends RegistryFlags {
@@ -11,12 +11,6 @@ interface LoginFlags extends RegistryFlags {
   password?: string;
   passwordStdin?: boolean;
   output: OutputFormat;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function promptLine(prompt: string): Promise<string> {
