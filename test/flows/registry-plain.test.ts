@@ -10,7 +10,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packageAndSignChart, RegistryClient } from '../../src/index.js';
-import { goldens, helloWorldSource } from '../peers/charts.js';
+import { goldens, helloWorldSource, verifiedPullArgs } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { runHelm, type HelmMajor } from '../peers/helm.js';
 import { keyFile, sharedFixtures } from '../peers/paths.js';
@@ -19,19 +19,6 @@ import { runSkopeo } from '../peers/skopeo.js';
 import { tempDir } from '../peers/tmp.js';
 
 const pubring = keyFile('all-pubring.gpg');
-/** `pull REF --version 0.1.0 --plain-http --verify --keyring … -d DEST`: the same for helm and chartprov. */
-const verifiedPull = (ref: string, dest: string) => [
-  'pull',
-  ref,
-  '--version',
-  '0.1.0',
-  '--plain-http',
-  '--verify',
-  '--keyring',
-  pubring,
-  '-d',
-  dest,
-];
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 describe('push and pull against docker-registry (plain HTTP)', () => {
@@ -97,7 +84,7 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
       assert.equal(pushed.code, 0, pushed.stderr);
       assert.match(pushed.stdout, /^Pushed: .*\/to-helm\d\/hello-world:0\.1\.0$/m);
       const dest = await folder();
-      const pulled = await runHelm(major, verifiedPull(oci(`to-helm${major}/hello-world`), dest));
+      const pulled = await runHelm(major, verifiedPullArgs(oci(`to-helm${major}/hello-world`), dest, '--plain-http'));
       assert.equal(pulled.code, 0, pulled.stderr);
       assert.match(pulled.stdout, /Chart Hash Verified/);
     });
@@ -110,7 +97,7 @@ describe('push and pull against docker-registry (plain HTTP)', () => {
       assert.equal(pushed.code, 0, pushed.stderr);
       const dest = await folder();
       // The same command line as Helm's.
-      const pulled = await runCli(verifiedPull(oci(`from-helm${major}/hello-world`), dest));
+      const pulled = await runCli(verifiedPullArgs(oci(`from-helm${major}/hello-world`), dest, '--plain-http'));
       assert.equal(pulled.code, 0, pulled.stderr);
       assert.match(pulled.stdout, /Signed by: John The Signer/);
       assert.deepEqual((await readdir(dest)).sort(), ['hello-world-0.1.0.tgz', 'hello-world-0.1.0.tgz.prov']);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { extract } from 'tar';
-import { sharedFixtures } from './paths.js';
+import { keyFile, sharedFixtures } from './paths.js';
 import { tempDir } from './tmp.js';
 
 /** Unpacks the fixture chart source (`helm create hello-world`) into `dir`; returns the chart folder. */
@@ -20,6 +20,14 @@ export const goldens = {
     prov: join(sharedFixtures, 'helm4', 'hello-world-0.1.0.tgz.prov'),
   },
 };
+
+/**
+ * `pull REF --version 0.1.0 --verify --keyring all-pubring.gpg -d DEST …`:
+ * one command line that helm and chartprov both take, for the fixture chart.
+ */
+export function verifiedPullArgs(ref: string, dest: string, ...extra: string[]): string[] {
+  return ['pull', ref, '--version', '0.1.0', ...extra, '--verify', '--keyring', keyFile('all-pubring.gpg'), '-d', dest];
+}
 
 /**
  * A temp folder holding the hello-world chart source for a test file: made

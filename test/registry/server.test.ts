@@ -7,10 +7,9 @@ import { RegistryClient } from '../../src/oci/client.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { HELM_CONFIG, OCI_EMPTY_CONFIG, OCI_INDEX, OCI_MANIFEST } from '../../src/oci/helm-media.js';
 import { startRegistry, type RunningRegistry } from '../../src/registry/server.js';
-import { goldens } from '../peers/charts.js';
+import { goldens, verifiedPullArgs } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { runHelm } from '../peers/helm.js';
-import { keyFile } from '../peers/paths.js';
 import { tempDir } from '../peers/tmp.js';
 
 let reg: RunningRegistry;
@@ -307,39 +306,16 @@ describe('registry server', () => {
 
   test('CLI push then pull --verify, and Helm 4 pulls with --verify', async () => {
     const { chart, prov } = goldens.helm4;
-    const keyring = keyFile('all-pubring.gpg');
     const push = await runCli(['push', chart, `oci://${reg.host}/proj`, '--plain-http']);
     assert.equal(push.code, 0, push.stderr);
     const out = join(work, 'pulled');
-    const pull = await runCli([
-      'pull',
-      `oci://${reg.host}/proj/hello-world`,
-      '--version',
-      '0.1.0',
-      '--plain-http',
-      '--verify',
-      '--keyring',
-      keyring,
-      '-d',
-      out,
-    ]);
+    const pull = await runCli(verifiedPullArgs(`oci://${reg.host}/proj/hello-world`, out, '--plain-http'));
     assert.equal(pull.code, 0, pull.stderr);
     assert.deepEqual(await readFile(join(out, 'hello-world-0.1.0.tgz')), await readFile(chart));
 
     const helmOut = join(work, 'helm');
     await mkdir(helmOut);
-    const helm = await runHelm(4, [
-      'pull',
-      `oci://${reg.host}/proj/hello-world`,
-      '--version',
-      '0.1.0',
-      '--plain-http',
-      '--verify',
-      '--keyring',
-      keyring,
-      '-d',
-      helmOut,
-    ]);
+    const helm = await runHelm(4, verifiedPullArgs(`oci://${reg.host}/proj/hello-world`, helmOut, '--plain-http'));
     assert.equal(helm.code, 0, helm.stderr);
     assert.deepEqual(await readFile(join(helmOut, 'hello-world-0.1.0.tgz')), await readFile(chart));
     assert.ok((await stat(prov)).size > 0);
