@@ -46,6 +46,13 @@ const makers: Record<string, Make> = {
   RegistryError: (m, d) => new errors.RegistryError(m, 500, d),
   CredentialsError: (m, d) => new errors.CredentialsError(m, d),
   DestinationExistsError: (m, d) => new errors.DestinationExistsError(m, d),
+  DataLockedError: (m, d) => new errors.DataLockedError(m, d),
+  AccountNameInvalidError: (m, d) => new errors.AccountNameInvalidError(m, d),
+  AccountExistsError: (m, d) => new errors.AccountExistsError(m, d),
+  AccountNotFoundError: (m, d) => new errors.AccountNotFoundError(m, d),
+  ProjectNotEmptyError: (m, d) => new errors.ProjectNotEmptyError(m, d),
+  PasswordPolicyError: (m, d) => new errors.PasswordPolicyError(m, d),
+  ServeConfigError: (m, d) => new errors.ServeConfigError(m, d),
 };
 
 const exportedClasses = Object.entries(errors).filter(

@@ -1,44 +1,105 @@
 /**
- * The embedded registry's HTTP layer (OCI distribution-spec v1.1, no auth
- * yet) on node:http, over a filesystem RegistryStorage. Request bodies are
- * streamed into storage; blobs are never held in memory.
+ * The embedded registry's HTTP layer (OCI distribution-spec v1.1) on
+ * node:http(s), over a filesystem RegistryStorage, with Harbor's access model
+ * (projects, users, robots, a token service). Request bodies are streamed
+ * into storage; blobs are never held in memory.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createFilesystemStorage, type RegistryStorage } from './storage/index.js';
 import { checkRepoName } from './storage/names.js';
+import { INITIAL_ADMIN } from './auth/accounts.js';
+import { AccessControl, type Caller } from './auth/control.js';
+import type { LoginLimits } from './auth/login-limiter.js';
+import type { RegistryAction } from './auth/model.js';
+import type { TokenSettings } from './auth/tokens.js';
+import { authorize, type RegistryRequest } from './guard.js';
+import { harborApiRoute } from './harbor/api.js';
 import { blobRoute, methodNotAllowed } from './routes/blobs.js';
-import type { RouteContext } from './routes/context.js';
+import type { RegistryLimits, RouteContext } from './routes/context.js';
 import { HttpError, sendError, toHttpError } from './routes/errors.js';
-import { manifestRoute, referrersRoute } from './routes/manifests.js';
+import { MANIFEST_MAX_BYTES, manifestRoute, referrersRoute } from './routes/manifests.js';
 import { catalogRoute, tagsRoute } from './routes/tags.js';
+import { tokenRoute } from './routes/token.js';
 import { startUploadRoute, uploadRoute } from './routes/uploads.js';
 
 export interface StartRegistryOptions {
-  /** Interface to bind (default 127.0.0.1). */
+  /** Interface to bind (default 127.0.0.1: loopback only). */
   host?: string;
   /** 0 (default) picks a free port. */
   port?: number;
   dataDir: string;
-  /** One line per request: method path status ms. */
+  /**
+   * `harbor` (default): repositories live in projects; users, robots and
+   * tokens decide who may pull and push. `none`: anyone may do anything
+   * (throwaway registries in tests).
+   */
+  auth?: 'harbor' | 'none';
+  /** Password of the initial `admin`, used only when the registry has no user yet; generated when absent. */
+  adminPassword?: string;
+  /** Token `service`/`iss`/lifetime. */
+  tokens?: Partial<TokenSettings>;
+  loginLimits?: LoginLimits;
+  /** Base URL clients reach the server at (for the token realm) when it is behind a proxy. */
+  externalUrl?: string;
+  /** PEM certificate (chain) and key: serve HTTPS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  limits?: Partial<RegistryLimits>;
+  /** One line per request: method path status ms (never headers or query strings). */
   log?: (line: string) => void;
 }
 
 export interface RunningRegistry {
-  /** `http://host:port` */
+  /** `http(s)://host:port` */
   url: string;
   /** `host:port`, as written in an oci:// reference. */
   host: string;
   port: number;
+  /** Set when this start created the first admin; `password` only when it was generated here. */
+  initialAdmin?: { name: string; password?: string };
+  /** The certificate of the token signing key (for another registry's `auth.token.rootcertbundle`). */
+  tokenCertificateFile?: string;
+  /** Accounts and tokens, for the library caller (`demo`, tests); undefined with `auth: 'none'`. */
+  access?: AccessControl;
   close(): Promise<void>;
 }
 
 const API_VERSION = { 'Docker-Distribution-API-Version': 'registry/2.0' };
 
+interface ServerState {
+  storage: RegistryStorage;
+  access?: AccessControl;
+  limits: RegistryLimits;
+  externalUrl?: string;
+  scheme: 'http' | 'https';
+  log?: (line: string) => void;
+}
+
 export async function startRegistry(opts: StartRegistryOptions): Promise<RunningRegistry> {
   const storage = await createFilesystemStorage(opts.dataDir);
+  let access: AccessControl | undefined;
+  let initialAdmin: RunningRegistry['initialAdmin'];
+  if ((opts.auth ?? 'harbor') === 'harbor') {
+    access = await AccessControl.open({
+      dataDir: opts.dataDir,
+      ...(opts.tokens ? { tokens: opts.tokens } : {}),
+      ...(opts.loginLimits ? { loginLimits: opts.loginLimits } : {}),
+    });
+    const admin = await access.accounts.ensureInitialAdmin(opts.adminPassword);
+    if (admin.created) initialAdmin = { name: INITIAL_ADMIN, ...(admin.generatedPassword ? { password: admin.generatedPassword } : {}) };
+  }
+  const state: ServerState = {
+    storage,
+    ...(access ? { access } : {}),
+    limits: { maxManifestBytes: MANIFEST_MAX_BYTES, ...opts.limits },
+    ...(opts.externalUrl ? { externalUrl: opts.externalUrl.replace(/\/+$/, '') } : {}),
+    scheme: opts.tls ? 'https' : 'http',
+    ...(opts.log ? { log: opts.log } : {}),
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(state, req, res);
+  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createHttpServer(onRequest);
   const bindHost = opts.host ?? '127.0.0.1';
-  const server = createServer((req, res) => void handle(storage, req, res, opts.log));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, bindHost, () => {
@@ -50,9 +111,11 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
   const hostPart = bindHost.includes(':') ? `[${bindHost}]` : bindHost;
   const host = `${hostPart}:${port}`;
   return {
-    url: `http://${host}`,
+    url: `${state.scheme}://${host}`,
     host,
     port,
+    ...(initialAdmin ? { initialAdmin } : {}),
+    ...(access ? { access, tokenCertificateFile: access.signingKey.certificateFile } : {}),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -61,7 +124,7 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
   };
 }
 
-async function handle(storage: RegistryStorage, req: IncomingMessage, res: ServerResponse, log?: (line: string) => void): Promise<void> {
+async function handle(state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
   let url: URL;
   try {
@@ -69,7 +132,8 @@ async function handle(storage: RegistryStorage, req: IncomingMessage, res: Serve
   } catch {
     url = new URL('http://registry.invalid/');
   }
-  if (log) {
+  if (state.log) {
+    const log = state.log;
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log(`${req.method} ${url.pathname} ${res.statusCode} ${ms.toFixed(1)}ms`);
@@ -77,7 +141,7 @@ async function handle(storage: RegistryStorage, req: IncomingMessage, res: Serve
   }
   for (const [k, v] of Object.entries(API_VERSION)) res.setHeader(k, v);
   try {
-    await route({ req, res, url, storage });
+    await route(state, req, res, url);
   } catch (err) {
     if (res.headersSent) {
       res.destroy();
@@ -96,33 +160,79 @@ const MANIFEST = /^(.+)\/manifests\/([^/]+)$/;
 const TAGS = /^(.+)\/tags\/list$/;
 const REFERRERS = /^(.+)\/referrers\/([^/]+)$/;
 
-async function route(ctx: RouteContext): Promise<void> {
-  const path = ctx.url.pathname;
-  if (path === '/v2/' || path === '/v2') {
-    if (ctx.req.method !== 'GET' && ctx.req.method !== 'HEAD') throw methodNotAllowed('GET, HEAD');
-    ctx.req.resume();
-    ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '2' });
-    ctx.res.end(ctx.req.method === 'HEAD' ? undefined : '{}');
-    return;
-  }
-  if (!path.startsWith('/v2/')) throw new HttpError(404, 'NOT_FOUND', 'not found');
+/** Which action a request on a repository needs. */
+function actionFor(method: string | undefined, kind: 'upload' | 'blob' | 'manifest' | 'read'): RegistryAction {
+  if (method === 'DELETE') return kind === 'upload' ? 'push' : 'delete';
+  if (kind === 'upload') return 'push';
+  return method === 'PUT' ? 'push' : 'pull';
+}
+
+/** The parsed form of a `/v2/…` path, before access is checked. */
+function parseV2(path: string, method: string | undefined): { request: RegistryRequest; run: (ctx: RouteContext) => Promise<void> } {
+  if (path === '/v2/' || path === '/v2') return { request: { kind: 'base' }, run: baseRoute };
   let rest: string;
   try {
     rest = decodeURIComponent(path.slice(4));
   } catch {
     throw new HttpError(404, 'NOT_FOUND', 'not found');
   }
-  if (rest === '_catalog') return catalogRoute(ctx);
+  if (rest === '_catalog') return { request: { kind: 'catalog' }, run: catalogRoute };
+  const on = (name: string, kind: 'upload' | 'blob' | 'manifest' | 'read', run: (ctx: RouteContext, repo: string) => Promise<void>) => {
+    const repo = checkRepoName(name);
+    return { request: { kind: 'repository' as const, repository: repo, action: actionFor(method, kind) }, run: (ctx: RouteContext) => run(ctx, repo) };
+  };
   let m: RegExpExecArray | null;
-  if ((m = UPLOADS_START.exec(rest))) return startUploadRoute(ctx, repo(m[1]!));
-  if ((m = UPLOAD.exec(rest))) return uploadRoute(ctx, repo(m[1]!), m[2]!);
-  if ((m = BLOB.exec(rest))) return blobRoute(ctx, repo(m[1]!), m[2]!);
-  if ((m = MANIFEST.exec(rest))) return manifestRoute(ctx, repo(m[1]!), m[2]!);
-  if ((m = TAGS.exec(rest))) return tagsRoute(ctx, repo(m[1]!));
-  if ((m = REFERRERS.exec(rest))) return referrersRoute(ctx, repo(m[1]!), m[2]!);
+  if ((m = UPLOADS_START.exec(rest))) return on(m[1]!, 'upload', startUploadRoute);
+  if ((m = UPLOAD.exec(rest))) {
+    const id = m[2]!;
+    return on(m[1]!, 'upload', (ctx, repo) => uploadRoute(ctx, repo, id));
+  }
+  if ((m = BLOB.exec(rest))) {
+    const digest = m[2]!;
+    return on(m[1]!, 'blob', (ctx, repo) => blobRoute(ctx, repo, digest));
+  }
+  if ((m = MANIFEST.exec(rest))) {
+    const reference = m[2]!;
+    return on(m[1]!, 'manifest', (ctx, repo) => manifestRoute(ctx, repo, reference));
+  }
+  if ((m = TAGS.exec(rest))) return on(m[1]!, 'read', tagsRoute);
+  if ((m = REFERRERS.exec(rest))) {
+    const digest = m[2]!;
+    return on(m[1]!, 'read', (ctx, repo) => referrersRoute(ctx, repo, digest));
+  }
   throw new HttpError(404, 'NOT_FOUND', 'not found');
 }
 
-function repo(name: string): string {
-  return checkRepoName(name);
+async function route(state: ServerState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const path = url.pathname;
+  const base = { req, res, url, storage: state.storage, limits: state.limits };
+  const access = state.access;
+  if (path === '/service/token') {
+    if (!access) throw new HttpError(404, 'NOT_FOUND', 'this registry has no token service (started without auth)');
+    return tokenRoute({ ...base, canPull: () => false }, access);
+  }
+  if (path.startsWith('/api/')) {
+    if (!access) throw new HttpError(404, 'NOT_FOUND', 'this registry has no API (started without auth)');
+    const caller = await access.caller(req);
+    return harborApiRoute({ ...base, canPull: (repo) => access.permits(caller, repo, 'pull'), access, caller });
+  }
+  if (!path.startsWith('/v2/') && path !== '/v2') throw new HttpError(404, 'NOT_FOUND', 'not found');
+  const { request, run } = parseV2(path, req.method);
+  let caller: Caller | undefined;
+  if (access) caller = await authorize(access, req, request, realmOf(state, req));
+  return run({ ...base, canPull: (repo) => !access || access.permits(caller!, repo, 'pull') });
+}
+
+async function baseRoute(ctx: RouteContext): Promise<void> {
+  if (ctx.req.method !== 'GET' && ctx.req.method !== 'HEAD') throw methodNotAllowed('GET, HEAD');
+  ctx.req.resume();
+  ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '2' });
+  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : '{}');
+}
+
+/** Token endpoint URL for the challenge: the configured external URL, else the Host the client used. */
+function realmOf(state: ServerState, req: IncomingMessage): string {
+  if (state.externalUrl) return `${state.externalUrl}/service/token`;
+  const host = req.headers.host && /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host) ? req.headers.host : 'localhost';
+  return `${state.scheme}://${host}/service/token`;
 }

@@ -20,7 +20,7 @@ const logLines: string[] = [];
 
 before(async () => {
   ({ dir: work, cleanup } = await tempDir('chartprov-registry-'));
-  reg = await startRegistry({ dataDir: join(work, 'data'), log: (l) => logLines.push(l) });
+  reg = await startRegistry({ dataDir: join(work, 'data'), auth: 'none', log: (l) => logLines.push(l) });
   client = await RegistryClient.create({ plainHttp: true });
 });
 

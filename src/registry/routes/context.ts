@@ -7,6 +7,16 @@ export interface RouteContext {
   res: ServerResponse;
   url: URL;
   storage: RegistryStorage;
+  limits: RegistryLimits;
+  /** Whether the caller may read `repo` (a mount from a repository it cannot read is no mount). */
+  canPull(repo: string): boolean;
+}
+
+export interface RegistryLimits {
+  /** Largest blob an upload may grow to; undefined = only the disk limits it. */
+  maxBlobBytes?: number;
+  /** Largest manifest PUT body (distribution's default is 4 MiB). */
+  maxManifestBytes: number;
 }
 
 /** Sends a response without a body (Content-Length: 0 unless given). */

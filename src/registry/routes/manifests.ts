@@ -93,7 +93,7 @@ async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer>
 async function putManifest(ctx: RouteContext, name: string, reference: string): Promise<void> {
   const { req, res, storage } = ctx;
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const bytes = await readLimited(req, MANIFEST_MAX_BYTES);
+  const bytes = await readLimited(req, ctx.limits.maxManifestBytes);
   if (contentType === '') throw invalid('manifest Content-Type is required');
   if (!MANIFEST_TYPES.has(contentType) && !INDEX_TYPES.has(contentType))
     throw invalid(`unsupported manifest media type ${contentType.slice(0, 200)}`, { mediaType: contentType.slice(0, 200) });

@@ -35,7 +35,7 @@ export async function startUploadRoute(ctx: RouteContext, name: string): Promise
   if (mount !== null && from !== null && isDigest(mount)) {
     let linked = false;
     try {
-      linked = (await storage.isLinked(from, mount)) && (await storage.statBlob(mount)) !== undefined;
+      linked = ctx.canPull(from) && (await storage.isLinked(from, mount)) && (await storage.statBlob(mount)) !== undefined;
     } catch {
       linked = false; // an invalid `from` just means no mount
     }
@@ -51,7 +51,7 @@ export async function startUploadRoute(ctx: RouteContext, name: string): Promise
     const digest = checkDigestParam(digestParam);
     const id = await storage.createUpload(name);
     try {
-      await storage.commitUpload(name, id, digest, hasBody(req) ? req : undefined);
+      await storage.commitUpload(name, id, digest, hasBody(req) ? req : undefined, ctx.limits.maxBlobBytes);
     } catch (err) {
       await storage.cancelUpload(name, id).catch(() => undefined);
       throw err;
@@ -84,13 +84,16 @@ export async function uploadRoute(ctx: RouteContext, name: string, id: string): 
       const current = await storage.uploadSize(name, id);
       if (current === undefined) throw uploadUnknown(id);
       if (offset !== undefined && offset !== current) throw new UploadOffsetError(current, offset);
-      const size = await storage.appendUpload(name, id, req, offset === undefined ? {} : { offset });
+      const size = await storage.appendUpload(name, id, req, {
+        ...(offset === undefined ? {} : { offset }),
+        ...(ctx.limits.maxBlobBytes === undefined ? {} : { maxBytes: ctx.limits.maxBlobBytes }),
+      });
       uploadAccepted(ctx, name, id, size);
       return;
     }
     case 'PUT': {
       const digest = checkDigestParam(url.searchParams.get('digest'));
-      await storage.commitUpload(name, id, digest, hasBody(req) ? req : undefined);
+      await storage.commitUpload(name, id, digest, hasBody(req) ? req : undefined, ctx.limits.maxBlobBytes);
       blobCreated(ctx, name, digest);
       return;
     }

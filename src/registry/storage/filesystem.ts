@@ -73,12 +73,19 @@ class FilesystemStorage implements RegistryStorage {
     return this.uploads.append(repo, id, data, opts);
   }
 
-  async commitUpload(repo: string, id: string, digest: string, data?: Readable): Promise<number> {
-    return this.uploads.commit(repo, id, digest, data, async (file) => {
+  async commitUpload(repo: string, id: string, digest: string, data?: Readable, maxBytes?: number): Promise<number> {
+    return this.uploads.commit(
+      repo,
+      id,
+      digest,
+      data,
+      async (file) => {
       // An identical blob already stored is fine: the upload's copy is dropped with the upload.
-      await moveIntoPlace(file, this.layout.blobData(digest));
-      await this.linkBlob(repo, digest);
-    });
+        await moveIntoPlace(file, this.layout.blobData(digest));
+        await this.linkBlob(repo, digest);
+      },
+      maxBytes,
+    );
   }
 
   async cancelUpload(repo: string, id: string): Promise<void> {

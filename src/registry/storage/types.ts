@@ -35,8 +35,11 @@ export interface RegistryStorage {
   uploadSize(repo: string, id: string): Promise<number | undefined>;
   /** Returns the new size. BLOB_UPLOAD_INVALID if `offset` is not the current size or `maxBytes` would be passed; the chunk is then not kept. */
   appendUpload(repo: string, id: string, data: Readable, opts?: AppendOptions): Promise<number>;
-  /** Appends `data` if given, verifies the digest (DIGEST_INVALID, upload kept), stores and links the blob, removes the upload; returns the blob's size. */
-  commitUpload(repo: string, id: string, digest: string, data?: Readable): Promise<number>;
+  /**
+   * Appends `data` if given (BLOB_UPLOAD_INVALID past `maxBytes` in total), verifies the digest
+   * (DIGEST_INVALID, upload kept), stores and links the blob, removes the upload; returns the blob's size.
+   */
+  commitUpload(repo: string, id: string, digest: string, data?: Readable, maxBytes?: number): Promise<number>;
   /** BLOB_UPLOAD_UNKNOWN if there is no such upload. */
   cancelUpload(repo: string, id: string): Promise<void>;
 

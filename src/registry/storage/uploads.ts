@@ -59,10 +59,17 @@ export class UploadArea {
    * already stored); then the upload is removed. On a digest mismatch the
    * upload stays as it was, final chunk included, and nothing is placed.
    */
-  commit(repo: string, id: string, digest: string, data: Readable | undefined, place: (file: string) => Promise<void>): Promise<number> {
+  commit(
+    repo: string,
+    id: string,
+    digest: string,
+    data: Readable | undefined,
+    place: (file: string) => Promise<void>,
+    maxBytes?: number,
+  ): Promise<number> {
     return this.locked(repo, id, async () => {
       checkDigest(digest);
-      if (data) await this.appendLocked(repo, id, data, {});
+      if (data) await this.appendLocked(repo, id, data, maxBytes === undefined ? {} : { maxBytes });
       const file = this.dataPath(repo, id);
       const size = await fsyncFile(file).catch((err: unknown) => {
         throw isMissing(err) ? new UploadUnknownError(id) : err;

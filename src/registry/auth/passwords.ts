@@ -1,0 +1,70 @@
+import bcrypt from 'bcryptjs';
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+
+// Cost 10 is bcrypt's default and Harbor's order of magnitude: ~60 ms in
+// bcryptjs here, paid once per login or token request, never per blob.
+const COST = 10;
+
+export async function hashPassword(password: string): Promise<string> {
+  return bcrypt.hash(password, COST);
+}
+
+/** A bcrypt hash of a random string: checking against it costs as much as a real check. */
+export const DUMMY_HASH = '$2b$10$Ux0Gt.e36Wrd9qGO1HYRxOOUUCxk8yY1ylQrUghno0tyvzBnoD5ju';
+
+export async function verifyPassword(password: string, hash: string): Promise<boolean> {
+  // bcrypt only reads the first 72 bytes; refuse longer ones rather than accept a prefix.
+  if (Buffer.byteLength(password) > 72) return false;
+  return bcrypt.compare(password, hash);
+}
+
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+/** A random secret that meets the password policy (upper, lower, digit), for admins and robots. */
+export function generateSecret(length = 32): string {
+  for (;;) {
+    let s = '';
+    for (let i = 0; i < length; i++) s += ALPHABET[randomInt(ALPHABET.length)];
+    if (/[A-Z]/.test(s) && /[a-z]/.test(s) && /[0-9]/.test(s)) return s;
+  }
+}
+
+/**
+ * Remembers credentials that verified recently, so a client that sends Basic
+ * auth on every request (curl, some CI tools) does not pay bcrypt each time.
+ * Keyed by a hash that includes the stored hash: a password change or a
+ * deleted account invalidates the entry by itself.
+ */
+export class VerifiedCredentialsCache {
+  private readonly entries = new Map<string, number>();
+  constructor(
+    private readonly ttlMs = 5 * 60_000,
+    private readonly max = 1000,
+  ) {}
+
+  private key(name: string, password: string, storedHash: string): string {
+    return createHash('sha256').update(name).update('\0').update(password).update('\0').update(storedHash).digest('base64');
+  }
+
+  has(name: string, password: string, storedHash: string): boolean {
+    const key = this.key(name, password, storedHash);
+    const until = this.entries.get(key);
+    if (until === undefined) return false;
+    if (until < Date.now()) {
+      this.entries.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  add(name: string, password: string, storedHash: string): void {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(this.key(name, password, storedHash), Date.now() + this.ttlMs);
+  }
+}
+
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
