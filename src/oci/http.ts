@@ -218,6 +218,13 @@ export class RegistryHttp {
       const said = describeErrorBody(body);
       throw new RegistryDeniedError(`not allowed to ${req.what} on ${req.url.host}${said ? `: ${said}` : ''}`);
     }
+    // A write into a namespace that does not exist: Harbor and chartprov serve need the project first.
+    if (res.status === 404 && req.method !== 'GET' && body.errors.some((e) => e.code === 'NAME_UNKNOWN')) {
+      const project = req.url.pathname.split('/')[2] ?? '';
+      throw new RegistryDeniedError(`cannot ${req.what} on ${req.url.host}: ${describeErrorBody(body)}`, {
+        hint: `create the project ${project} first (Harbor: Projects → New Project; chartprov serve: chartprov serve project create ${project})`,
+      });
+    }
     throw unexpectedStatus(res.status, req.what, body);
   }
 }

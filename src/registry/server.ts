@@ -7,7 +7,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createFilesystemStorage, type RegistryStorage } from './storage/index.js';
+import { acquireDataLock, createFilesystemStorage, type RegistryStorage } from './storage/index.js';
 import { checkRepoName } from './storage/names.js';
 import { INITIAL_ADMIN } from './auth/accounts.js';
 import { AccessControl, type Caller } from './auth/control.js';
@@ -77,6 +77,17 @@ interface ServerState {
 }
 
 export async function startRegistry(opts: StartRegistryOptions): Promise<RunningRegistry> {
+  // One server per data folder, and no gc while it serves (REGISTRY_DATA_LOCKED otherwise).
+  const lock = await acquireDataLock(opts.dataDir, 'registry server');
+  try {
+    return await start(opts, () => lock.release());
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function start(opts: StartRegistryOptions, release: () => Promise<void>): Promise<RunningRegistry> {
   const storage = await createFilesystemStorage(opts.dataDir);
   let access: AccessControl | undefined;
   let initialAdmin: RunningRegistry['initialAdmin'];
@@ -116,11 +127,13 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
     port,
     ...(initialAdmin ? { initialAdmin } : {}),
     ...(access ? { access, tokenCertificateFile: access.signingKey.certificateFile } : {}),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+      await release();
+    },
   };
 }
 

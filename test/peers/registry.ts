@@ -16,7 +16,14 @@ import { tempDir } from './tmp.js';
 import { issueClientCert, issueServerCert, makeTestCa } from './tls.js';
 import type { TokenServer } from './token-server.js';
 
-export type RegistryAuth = { htpasswd: Record<string, string> } | { token: TokenServer };
+/**
+ * What `auth.token` needs: a running test token server, or any other token
+ * service (e.g. the embedded registry's `/service/token`, with its
+ * `tokenCertificateFile` as `certFile`).
+ */
+export type TokenAuthConfig = Pick<TokenServer, 'realm' | 'service' | 'issuer' | 'certFile'>;
+
+export type RegistryAuth = { htpasswd: Record<string, string> } | { token: TokenAuthConfig };
 
 export interface RegistryOptions {
   auth?: RegistryAuth;

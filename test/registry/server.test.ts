@@ -302,6 +302,63 @@ describe('registry server', () => {
     );
     const none = await fetch(u(`/v2/${name}/referrers/${digestOf('no subject')}`));
     assert.deepEqual(((await none.json()) as { manifests: unknown[] }).manifests, []);
+
+    // A deleted referrer leaves the list; pushed again, it is back.
+    assert.equal((await fetch(u(`/v2/${name}/manifests/${digestOf(ref2)}`), { method: 'DELETE' })).status, 202);
+    const after = (await (await fetch(u(`/v2/${name}/referrers/${subject.digest}`))).json()) as { manifests: { digest: string }[] };
+    assert.deepEqual(
+      after.manifests.map((m) => m.digest),
+      [digestOf(ref1)],
+    );
+    await client.repository(reg.host, name).pushManifest(digestOf(ref2), ref2, OCI_MANIFEST);
+    const again = (await (await fetch(u(`/v2/${name}/referrers/${subject.digest}`))).json()) as { manifests: unknown[] };
+    assert.equal(again.manifests.length, 2);
+  });
+
+  test('manifest GET honours Accept: listed types only, wildcards, no header', async () => {
+    const name = 'accept/app';
+    const config = Buffer.from('{"a":1}');
+    const cd = await pushBytes(name, config);
+    const bytes = manifestOf({ mediaType: HELM_CONFIG, digest: cd, size: config.length }, []);
+    await client.repository(reg.host, name).pushManifest('1.0.0', bytes, OCI_MANIFEST);
+    const get = (accept?: string) => fetch(u(`/v2/${name}/manifests/1.0.0`), accept === undefined ? {} : { headers: { Accept: accept } });
+    assert.equal((await get()).status, 200);
+    assert.equal((await get(`application/vnd.docker.distribution.manifest.v2+json, ${OCI_MANIFEST};q=0.9`)).status, 200);
+    assert.equal((await get('*/*')).status, 200);
+    assert.equal((await get('application/*')).status, 200);
+    const refused = await get('application/vnd.docker.distribution.manifest.v2+json');
+    assert.equal(refused.status, 404);
+    assert.equal(await errorCode(refused), 'MANIFEST_UNKNOWN');
+  });
+
+  test('one server per data folder: a second start is refused until the first closes', async () => {
+    const dataDir = join(work, 'locked');
+    const first = await startRegistry({ dataDir, auth: 'none' });
+    await assert.rejects(startRegistry({ dataDir, auth: 'none' }), { code: 'REGISTRY_DATA_LOCKED' });
+    await first.close();
+    const second = await startRegistry({ dataDir, auth: 'none' });
+    await second.close();
+  });
+
+  test('blob size limit: monolithic and chunked uploads past it are refused and leave nothing', async () => {
+    const small = await startRegistry({ dataDir: join(work, 'limited'), auth: 'none', limits: { maxBlobBytes: 1024 } });
+    try {
+      const big = Buffer.alloc(2048, 7);
+      const mono = await fetch(`${small.url}/v2/lim/app/blobs/uploads/?digest=${digestOf(big)}`, { method: 'POST', body: big });
+      assert.equal(mono.status, 413);
+      assert.equal(await errorCode(mono), 'SIZE_INVALID');
+      const start = await fetch(`${small.url}/v2/lim/app/blobs/uploads/`, { method: 'POST' });
+      const loc = start.headers.get('location')!;
+      const first = await fetch(`${small.url}${loc}`, { method: 'PATCH', body: big.subarray(0, 1000), headers: { 'Content-Range': '0-999' } });
+      assert.equal(first.status, 202);
+      const second = await fetch(`${small.url}${loc}`, { method: 'PATCH', body: big.subarray(1000), headers: { 'Content-Range': '1000-2047' } });
+      assert.equal(second.status, 413);
+      const status = await fetch(`${small.url}${loc}`);
+      assert.equal(status.headers.get('range'), '0-999', 'the refused chunk is not kept');
+      assert.equal((await fetch(`${small.url}/v2/lim/app/blobs/${digestOf(big)}`, { method: 'HEAD' })).status, 404);
+    } finally {
+      await small.close();
+    }
   });
 
   test('CLI push then pull --verify, and Helm 4 pulls with --verify', async () => {

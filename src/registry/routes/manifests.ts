@@ -31,6 +31,16 @@ function checkReference(reference: string): void {
   }
 }
 
+/** Whether an Accept header admits `mediaType`; no header (or an empty one) admits anything. */
+export function accepts(header: string | undefined, mediaType: string): boolean {
+  const types = (header ?? '')
+    .split(',')
+    .map((t) => t.split(';')[0]!.trim().toLowerCase())
+    .filter(Boolean);
+  if (types.length === 0) return true;
+  return types.some((t) => t === mediaType || t === '*/*' || (t.endsWith('/*') && mediaType.startsWith(t.slice(0, -1))));
+}
+
 function manifestUnknown(reference: string): HttpError {
   return new HttpError(404, 'MANIFEST_UNKNOWN', 'manifest unknown', { reference: reference.slice(0, 200) });
 }
@@ -47,6 +57,12 @@ export async function manifestRoute(ctx: RouteContext, name: string, reference: 
     case 'HEAD': {
       const m = await storage.getManifest(name, reference);
       if (!m) throw manifestUnknown(reference);
+      // As distribution: a client that lists the types it reads gets none other (no conversion exists).
+      if (!accepts(req.headers.accept, m.mediaType))
+        throw new HttpError(404, 'MANIFEST_UNKNOWN', `manifest is ${m.mediaType}, which the Accept header does not list`, {
+          reference: reference.slice(0, 200),
+          mediaType: m.mediaType,
+        });
       res.writeHead(200, {
         'Content-Type': m.mediaType,
         'Content-Length': String(m.bytes.length),
@@ -136,7 +152,7 @@ async function putManifest(ctx: RouteContext, name: string, reference: string): 
       throw invalid('manifest subject is invalid');
     subject = s.digest;
   }
-  const stored = await storage.putManifest(name, bytes, contentType, isDigest(reference) ? undefined : reference);
+  const stored = await storage.putManifest(name, bytes, contentType, isDigest(reference) ? undefined : reference, subject);
   const headers: Record<string, string> = { Location: `/v2/${name}/manifests/${stored}`, 'Docker-Content-Digest': stored };
   if (subject) headers['OCI-Subject'] = subject;
   sendEmpty(res, 201, headers);
@@ -149,7 +165,7 @@ export async function referrersRoute(ctx: RouteContext, name: string, digest: st
   if (!isDigest(digest)) throw new HttpError(400, 'DIGEST_INVALID', 'invalid digest', { digest: digest.slice(0, 200) });
   const filter = url.searchParams.get('artifactType');
   const manifests: Record<string, unknown>[] = [];
-  for (const d of await storage.listManifests(name)) {
+  for (const d of await storage.listReferrers(name, digest)) {
     const m = await storage.getManifest(name, d);
     if (!m) continue;
     let parsed: ParsedManifest;

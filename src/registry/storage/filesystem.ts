@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { BlobUnknownError, RangeNotSatisfiableError, StorageCorruptError } from './errors.js';
 import { ensureDir, fileSize, isFile, isMissing, listDir, moveIntoPlace, readIfExists, removeLink, writeAtomic } from './files.js';
 import { Layout } from './layout.js';
+import { isDigest } from '../../oci/digest.js';
 import { checkDigest, checkMediaType, checkTag, isTag } from './names.js';
 import type { ByteRange, RegistryStorage, StoredManifest } from './types.js';
 import { UploadArea, type AppendOptions } from './uploads.js';
@@ -111,13 +112,17 @@ class FilesystemStorage implements RegistryStorage {
 
   // ---- manifests
 
-  async putManifest(repo: string, bytes: Uint8Array, mediaType: string, tag?: string): Promise<string> {
+  async putManifest(repo: string, bytes: Uint8Array, mediaType: string, tag?: string, subject?: string): Promise<string> {
     checkMediaType(mediaType);
     if (tag !== undefined) checkTag(tag);
+    if (subject !== undefined) checkDigest(subject);
     this.layout.repoDir(repo);
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     const blob = this.layout.blobData(digest);
     if (!(await isFile(blob))) await writeAtomic(blob, bytes);
+    // Before the revision: a crash in between leaves a referrer link to no
+    // revision, which listReferrers skips, never a referrer it cannot find.
+    if (subject !== undefined) await writeAtomic(this.layout.referrerLink(repo, subject, digest), digest);
     // The revision record carries the media type: one atomic file says both
     // "this repository holds the manifest" and how to serve it.
     await writeAtomic(this.layout.revisionLink(repo, digest), JSON.stringify({ digest, mediaType }));
@@ -149,6 +154,20 @@ class FilesystemStorage implements RegistryStorage {
       if (target?.toString('utf8') === digest) await removeLink(this.layout.tagLink(repo, tag));
     }
     return removeLink(link);
+  }
+
+  async listReferrers(repo: string, subject: string): Promise<string[]> {
+    const dir = this.layout.referrersDir(repo, subject);
+    const found: string[] = [];
+    for (const alg of await listDir(dir)) {
+      if (!alg.isDirectory()) continue;
+      for (const entry of await listDir(join(dir, alg.name))) {
+        const digest = `${alg.name}:${entry.name}`;
+        // The revision decides: a link whose manifest was deleted is no referrer.
+        if (entry.isDirectory() && isDigest(digest) && (await isFile(this.layout.revisionLink(repo, digest)))) found.push(digest);
+      }
+    }
+    return found.sort(lexical);
   }
 
   async listTags(repo: string): Promise<string[]> {

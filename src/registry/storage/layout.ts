@@ -7,6 +7,8 @@
  *   repositories/<name>/_layers/<alg>/<hex>/link             blob linked into repo
  *   repositories/<name>/_manifests/revisions/<alg>/<hex>/link  {"digest","mediaType"}
  *   repositories/<name>/_manifests/tags/<tag>/link           digest
+ *   repositories/<name>/_manifests/referrers/<alg>/<subject hex>/<alg>/<hex>/link
+ *                                                  a manifest whose `subject` is that digest
  *   repositories/<name>/_uploads/<id>/{data,startedat}       uploads in progress
  *
  * Every visible file has a fixed name (`data`, `link`, `startedat`); temp
@@ -51,6 +53,17 @@ export class Layout {
   revisionLink(repo: string, digest: string): string {
     const [alg, hex] = split(digest);
     return this.inside(join(this.revisionsDir(repo), alg, hex, 'link'));
+  }
+
+  /** Folder of the referrers of `subject`, one `<alg>/<hex>/link` each. */
+  referrersDir(repo: string, subject: string): string {
+    const [alg, hex] = split(subject);
+    return this.inside(join(this.repoDir(repo), '_manifests', 'referrers', alg, hex));
+  }
+
+  referrerLink(repo: string, subject: string, referrer: string): string {
+    const [alg, hex] = split(referrer);
+    return this.inside(join(this.referrersDir(repo, subject), alg, hex, 'link'));
   }
 
   tagsDir(repo: string): string {

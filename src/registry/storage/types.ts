@@ -50,8 +50,10 @@ export interface RegistryStorage {
   unlinkBlob(repo: string, digest: string): Promise<void>;
 
   // ---- manifests: a blob plus a per-repository revision link; tags name digests
-  /** Stores the manifest (sha256) and, if given, points `tag` at it; returns the digest. */
-  putManifest(repo: string, bytes: Uint8Array, mediaType: string, tag?: string): Promise<string>;
+  /** Stores the manifest (sha256), points `tag` at it if given, indexes it as a referrer of `subject` if given; returns the digest. */
+  putManifest(repo: string, bytes: Uint8Array, mediaType: string, tag?: string, subject?: string): Promise<string>;
+  /** Digests of the manifests in `repo` stored with this `subject`, sorted. */
+  listReferrers(repo: string, subject: string): Promise<string[]>;
   /** By tag or digest; undefined if unknown in this repository. */
   getManifest(repo: string, reference: string): Promise<StoredManifest | undefined>;
   /** Removes the revision and every tag pointing to it; false if it was not there. The blob stays for gc. */
