@@ -38,7 +38,10 @@ export async function authorize(access: AccessControl, req: IncomingMessage, req
   const { repository, action } = request;
   if (access.permits(caller, repository, action)) return caller;
   const scope = `repository:${repository}:${action === 'push' ? 'pull,push' : action}`;
-  if (caller.kind === 'invalid') throw new HttpError(401, 'UNAUTHORIZED', caller.reason, undefined, challenge(scope, caller.kind === 'invalid' && req.headers.authorization?.toLowerCase().startsWith('bearer') ? 'invalid_token' : undefined));
+  if (caller.kind === 'invalid') {
+    const badToken = req.headers.authorization?.toLowerCase().startsWith('bearer') === true;
+    throw new HttpError(401, 'UNAUTHORIZED', caller.reason, undefined, challenge(scope, badToken ? 'invalid_token' : undefined));
+  }
   const principal = access.principalOf(caller);
   const project = projectOf(repository);
   // Only someone who logged in learns that a project does not exist (Harbor does the same).

@@ -98,6 +98,10 @@ export class Accounts {
   async setAdmin(name: string, admin: boolean): Promise<void> {
     await this.store.update((s) => {
       const u = findUser(s, name);
+      if (u.admin && !admin && s.users.filter((x) => x.admin).length === 1)
+        throw new UsageError(`${name} is the last admin; the registry would have no one to manage it`, {
+          hint: 'make another user admin first (chartprov serve user add NAME --admin)',
+        });
       u.admin = admin;
       u.updatedAt = now();
     });

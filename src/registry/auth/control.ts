@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Accounts } from './accounts.js';
-import { allowedActions, grant, isSystemAdmin, projectOf, type AccessEntry } from './access.js';
+import { allowedActions, grant, isSystemAdmin, type AccessEntry } from './access.js';
 import { LoginLimiter, type LoginLimits } from './login-limiter.js';
 import { ANONYMOUS, type Principal, type RegistryAction } from './model.js';
 import { loadOrCreateSigningKey, type TokenSigningKey } from './signing-key.js';
@@ -90,8 +90,11 @@ export class AccessControl {
       case 'token': {
         const entry = caller.access.find((a) => a.type === 'repository' && a.name === repository);
         if (!entry?.actions.some((a) => a === action || a === '*')) return false;
-        // A token cannot outlive its project, nor its public status for anonymous ones.
-        return projectOf(repository) !== undefined && state.projects.some((p) => p.name === projectOf(repository));
+        // The token says what was granted when it was issued; the accounts say
+        // what holds now. Both must agree, so a removed member, a deleted robot
+        // or a project made private loses access at once, not when the token expires.
+        const principal = caller.subject === '' ? ANONYMOUS : this.principalOf(caller);
+        return principal !== undefined && allowedActions(state, principal, repository).has(action);
       }
       case 'basic':
         return allowedActions(state, caller.principal, repository).has(action);
