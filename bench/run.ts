@@ -10,6 +10,7 @@ import { helmBinary } from '../test/peers/helm.js';
 import { keyFile, launcherPath } from '../test/peers/paths.js';
 import { tempDir } from '../test/peers/tmp.js';
 import { runOciBench } from './oci.js';
+import { runRegistryBench } from './registry.js';
 
 interface Cmd {
   bin: string;
@@ -126,3 +127,4 @@ async function main(): Promise<void> {
 
 await main();
 await runOciBench(); // bench/oci.ts; alone: node dist/bench/oci.js
+await runRegistryBench(); // bench/registry.ts; alone: node dist/bench/registry.js

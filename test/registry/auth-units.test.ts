@@ -116,6 +116,9 @@ describe('grants', () => {
     ]);
     assert.deepEqual(grant(state, dev, ask('registry:catalog:*')), []);
     assert.deepEqual(grant(state, { kind: 'user', name: 'root', admin: true }, ask('registry:catalog:*')), [{ type: 'registry', name: 'catalog', actions: ['*'] }]);
+    assert.deepEqual(grant(state, dev, [...ask('repository:priv/a:pull'), ...ask('repository:priv/a:pull,push')]), [
+      { type: 'repository', name: 'priv/a', actions: ['pull', 'push'] },
+    ]);
     assert.deepEqual(parseScope('repository(plugin):a/b:pull'), { type: 'repository', name: 'a/b', actions: ['pull'] });
     assert.equal(parseScope('repository:a/b'), undefined);
   });

@@ -55,7 +55,8 @@ export function isSystemAdmin(state: AccountsState, principal: Principal): boole
  */
 export function grant(state: AccountsState, principal: Principal, requested: AccessEntry[]): AccessEntry[] {
   const granted: AccessEntry[] = [];
-  for (const req of requested) {
+  // Helm 3 asks `repository:R:pull repository:R:pull,push` in one request: one entry per resource.
+  for (const req of mergeScopes(requested)) {
     let actions: string[] = [];
     if (req.type === 'repository') {
       const allowed = allowedActions(state, principal, req.name);
@@ -67,6 +68,18 @@ export function grant(state: AccountsState, principal: Principal, requested: Acc
     if (actions.length > 0) granted.push({ type: req.type, name: req.name, actions });
   }
   return granted;
+}
+
+/** Requested scopes with one entry per (type, name), actions united in first-seen order. */
+export function mergeScopes(requested: AccessEntry[]): AccessEntry[] {
+  const byKey = new Map<string, AccessEntry>();
+  for (const r of requested) {
+    const key = `${r.type}\0${r.name}`;
+    const seen = byKey.get(key);
+    if (seen) seen.actions = [...new Set([...seen.actions, ...r.actions])];
+    else byKey.set(key, { type: r.type, name: r.name, actions: [...r.actions] });
+  }
+  return [...byKey.values()];
 }
 
 /** `repository:name:pull,push` → entry; names may not hold `:`, a type may carry `(class)`. */

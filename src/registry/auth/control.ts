@@ -88,8 +88,11 @@ export class AccessControl {
     const state = this.accounts.store.current();
     switch (caller.kind) {
       case 'token': {
-        const entry = caller.access.find((a) => a.type === 'repository' && a.name === repository);
-        if (!entry?.actions.some((a) => a === action || a === '*')) return false;
+        // Tokens from other issuers may list a resource more than once: any entry may grant.
+        const granted = caller.access.some(
+          (a) => a.type === 'repository' && a.name === repository && a.actions.some((x) => x === action || x === '*'),
+        );
+        if (!granted) return false;
         // The token says what was granted when it was issued; the accounts say
         // what holds now. Both must agree, so a removed member, a deleted robot
         // or a project made private loses access at once, not when the token expires.
