@@ -72,6 +72,19 @@ export async function closeAgents(): Promise<void> {
   await a?.close();
 }
 
+// Authorization per server origin: the embedded registry runs with auth (a
+// bearer token, as clients send after the challenge), distribution without.
+const authorizations = new Map<string, string>();
+
+export function setAuthorization(baseUrl: string, value: string): void {
+  authorizations.set(new URL(baseUrl).origin, value);
+}
+
+export function authorizationFor(baseUrl: string): Record<string, string> {
+  const value = authorizations.get(new URL(baseUrl).origin);
+  return value ? { Authorization: value } : {};
+}
+
 /** One request; `body` is streamed with back-pressure; the reply body is collected (small replies only). */
 export async function send(
   method: Dispatcher.HttpMethod,
@@ -79,7 +92,8 @@ export async function send(
   headers: Record<string, string>,
   body?: Iterable<Buffer>,
 ): Promise<Reply> {
-  const res = await request(url, { method, headers, body: body ? Readable.from(body) : null, dispatcher: dispatcher() });
+  const all = { ...authorizationFor(url.href), ...headers };
+  const res = await request(url, { method, headers: all, body: body ? Readable.from(body) : null, dispatcher: dispatcher() });
   const bytes = Buffer.from(await res.body.arrayBuffer());
   return { status: res.statusCode, headers: res.headers, body: bytes };
 }
@@ -136,7 +150,7 @@ export async function pushChunked(base: string, repo: string, blob: BlobVariant,
  */
 export async function pullBlob(base: string, repo: string, blob: BlobVariant, opts: { sha256?: boolean } = {}): Promise<void> {
   const url = new URL(`/v2/${repo}/blobs/${blob.digest}`, base);
-  const res = await request(url, { method: 'GET', dispatcher: dispatcher() });
+  const res = await request(url, { method: 'GET', headers: authorizationFor(url.href), dispatcher: dispatcher() });
   if (res.statusCode !== 200) {
     await res.body.dump();
     throw new Error(`GET blob: HTTP ${res.statusCode}`);

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { repoRoot } from '../test/peers/paths.js';
 import { startDockerRegistry } from '../test/peers/registry.js';
+import { setAuthorization } from './registry-client.js';
 
 export interface BenchServer {
   /** 'chartprov' or 'distribution'. */
@@ -64,7 +65,9 @@ export async function startChartprovServer(dataDir: string): Promise<BenchServer
   if (!serverEntry) throw new Error('snapshotServer() first');
   await mkdir(dataDir, { recursive: true });
   const profDir = process.env.BENCH_REGISTRY_CPU_PROF;
-  const nodeArgs = [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), serverEntry, dataDir];
+  // With auth by default, as `chartprov serve` runs; BENCH_REGISTRY_AUTH=0 for none.
+  const auth = process.env.BENCH_REGISTRY_AUTH === '0' ? 'none' : 'harbor';
+  const nodeArgs = [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), serverEntry, dataDir, auth];
   // setpriv: the server dies with the benchmark even when that is SIGKILLed. It execs, so the pid is node's.
   const child = onPath('setpriv')
     ? spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...nodeArgs], {
@@ -102,7 +105,8 @@ export async function startChartprovServer(dataDir: string): Promise<BenchServer
       child.once('error', reject);
       setTimeout(() => reject(new Error(`registry-server did not start in 15 s: ${stderr}`)), 15_000).unref();
     });
-    const { url } = JSON.parse(line) as { url: string; pid: number };
+    const { url, authorization } = JSON.parse(line) as { url: string; pid: number; authorization?: string };
+    if (authorization) setAuthorization(url, authorization);
     child.stdout!.resume();
     return { who: 'chartprov', url, pid: child.pid!, stop };
   } catch (err) {

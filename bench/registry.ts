@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { tempDir } from '../test/peers/tmp.js';
 import {
   BlobSource,
+  authorizationFor,
   closeAgents,
   OCI_MANIFEST,
   pullBlob,
@@ -212,7 +213,12 @@ interface Load extends Measured {
 async function load(server: BenchServer, path: string, seconds: number, connections: number): Promise<Load> {
   let r: AutocannonResult | undefined;
   const m = await measure(server, async () => {
-    r = await autocannon({ url: `${server.url}${path}`, connections, duration: seconds, headers: { Accept: OCI_MANIFEST } });
+    r = await autocannon({
+      url: `${server.url}${path}`,
+      connections,
+      duration: seconds,
+      headers: { Accept: OCI_MANIFEST, ...authorizationFor(server.url) },
+    });
   });
   const res = r!;
   if (res.non2xx || res.errors || res.timeouts)
@@ -352,6 +358,11 @@ export async function runRegistryBench(): Promise<void> {
     console.log(`   ${loadavg()} at start`);
     console.log(
       '   chartprov = bench/registry-server.js in its own Node process (dist/ copied aside at start); client load (undici, autocannon) from this process',
+    );
+    console.log(
+      process.env.BENCH_REGISTRY_AUTH === '0'
+        ? '   chartprov without auth (BENCH_REGISTRY_AUTH=0), like distribution'
+        : '   chartprov with its Harbor-style auth: private project, every request carries a bearer token (distribution runs without auth); BENCH_REGISTRY_AUTH=0 to compare without',
     );
     const only = process.env.BENCH_REGISTRY_ONLY;
     if (only && !['blob', 'manifest', 'rss'].includes(only)) throw new Error(`BENCH_REGISTRY_ONLY is blob, manifest or rss, not ${only}`);

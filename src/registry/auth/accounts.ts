@@ -61,6 +61,7 @@ function findUser(state: AccountsState, name: string): UserRecord {
 
 export class Accounts {
   private readonly verified = new VerifiedCredentialsCache();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(readonly store: AccountsStore) {}
 
@@ -256,7 +257,14 @@ export class Accounts {
       return false;
     }
     if (this.verified.has(name, password, hash)) return true;
-    const ok = await verifyPassword(password, hash);
+    // Fifty clients logging in with the same credentials at once share one bcrypt.
+    const key = this.verified.keyOf(name, password, hash);
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = verifyPassword(password, hash).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    const ok = await pending;
     if (ok) this.verified.add(name, password, hash);
     return ok;
   }

@@ -42,12 +42,13 @@ export class VerifiedCredentialsCache {
     private readonly max = 1000,
   ) {}
 
-  private key(name: string, password: string, storedHash: string): string {
+  /** An opaque key for these credentials (a hash: the password is never kept). */
+  keyOf(name: string, password: string, storedHash: string): string {
     return createHash('sha256').update(name).update('\0').update(password).update('\0').update(storedHash).digest('base64');
   }
 
   has(name: string, password: string, storedHash: string): boolean {
-    const key = this.key(name, password, storedHash);
+    const key = this.keyOf(name, password, storedHash);
     const until = this.entries.get(key);
     if (until === undefined) return false;
     if (until < Date.now()) {
@@ -59,7 +60,7 @@ export class VerifiedCredentialsCache {
 
   add(name: string, password: string, storedHash: string): void {
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(this.key(name, password, storedHash), Date.now() + this.ttlMs);
+    this.entries.set(this.keyOf(name, password, storedHash), Date.now() + this.ttlMs);
   }
 }
 
