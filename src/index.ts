@@ -33,3 +33,43 @@ export { withRegistryClient } from './flows/registry-client.js';
 export type { RegistryOptions } from './flows/registry-client.js';
 export { extractChartArchive } from './chart/extract.js';
 export * from './oci/index.js';
+export { startRegistryServer } from './flows/serve-server.js';
+export type { RegistryServer, StartRegistryServerOptions } from './flows/serve-server.js';
+export {
+  defaultRegistryDataDir,
+  loadServeConfig,
+  parseServeConfig,
+  readAdminPassword,
+  resolveServeSettings,
+  serveWarnings,
+} from './flows/serve-config.js';
+export type { ServeFileSettings, ServeFlags, ServeSettings } from './flows/serve-config.js';
+export {
+  addRegistryUser,
+  createRegistryProject,
+  createRegistryRobot,
+  deleteRegistryProject,
+  deleteRegistryRobot,
+  deleteRegistryUser,
+  listProjectRepositories,
+  listRegistryProjects,
+  listRegistryRobots,
+  listRegistryUsers,
+  parseRobotPermission,
+  setRegistryProjectMember,
+  setRegistryUserPassword,
+} from './flows/serve-accounts.js';
+export type {
+  CreateRobotOptions,
+  DeleteProjectResult,
+  ProjectInfo,
+  ProjectRole,
+  ProjectSummary,
+  RegistryDataOptions,
+  RobotInfo,
+  RobotPermission,
+  SetMemberOptions,
+  UserInfo,
+} from './flows/serve-accounts.js';
+export { collectRegistryGarbage } from './flows/serve-gc.js';
+export type { CollectRegistryGarbageOptions, GcReport } from './flows/serve-gc.js';
