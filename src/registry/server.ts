@@ -103,7 +103,10 @@ async function start(opts: StartRegistryOptions, release: () => Promise<void>): 
   const state: ServerState = {
     storage,
     ...(access ? { access } : {}),
-    limits: { maxManifestBytes: MANIFEST_MAX_BYTES, ...opts.limits },
+    limits: {
+      maxManifestBytes: opts.limits?.maxManifestBytes ?? MANIFEST_MAX_BYTES,
+      ...(opts.limits?.maxBlobBytes === undefined ? {} : { maxBlobBytes: opts.limits.maxBlobBytes }),
+    },
     ...(opts.externalUrl ? { externalUrl: opts.externalUrl.replace(/\/+$/, '') } : {}),
     scheme: opts.tls ? 'https' : 'http',
     ...(opts.log ? { log: opts.log } : {}),
@@ -128,11 +131,14 @@ async function start(opts: StartRegistryOptions, release: () => Promise<void>): 
     ...(initialAdmin ? { initialAdmin } : {}),
     ...(access ? { access, tokenCertificateFile: access.signingKey.certificateFile } : {}),
     close: async () => {
-      await new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      await release();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+          server.closeAllConnections();
+        });
+      } finally {
+        await release();
+      }
     },
   };
 }

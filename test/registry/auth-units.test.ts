@@ -69,6 +69,33 @@ describe('accounts file', () => {
     assert.equal(await a.authenticate('ghost', 'Developer1'), undefined);
   });
 
+  test('passwords longer than bcrypt reads (72 bytes) still count to the last character', async () => {
+    const acc = await Accounts.open(join(work, 'long'));
+    const long = `Aa1${'é'.repeat(60)}`; // 123 bytes, within the policy's 128 characters
+    await acc.addUser({ name: 'long', password: long });
+    assert.ok(await acc.authenticate('long', long));
+    assert.equal(await acc.authenticate('long', `${long.slice(0, -1)}e`), undefined);
+    assert.equal(await acc.authenticate('long', long.slice(0, 40)), undefined);
+  });
+
+  test('an admin is made on first start even when users were added before; robots of a deleted project go with it', async () => {
+    const acc = await Accounts.open(join(work, 'early'));
+    await acc.addUser({ name: 'early', password: 'Early-user-1' });
+    assert.equal((await acc.ensureInitialAdmin('Admin-pass-1')).created, true);
+    await acc.createProject({ name: 'gone' });
+    await acc.createProject({ name: 'kept' });
+    await acc.createRobot({ name: 'only-gone', permissions: [{ project: 'gone', actions: ['pull'] }] });
+    await acc.createRobot({ name: 'both', permissions: [{ project: 'gone', actions: ['pull'] }, { project: 'kept', actions: ['pull'] }] });
+    await acc.deleteProject('gone', { repositories: 0 });
+    assert.deepEqual(
+      acc.listRobots().map((r) => [r.name, r.permissions.map((p) => p.project)]),
+      [['robot$both', ['kept']]],
+    );
+    const copy = acc.listProjects();
+    copy[0]!.public = true;
+    assert.equal(acc.getProject('kept')!.public, false, 'callers get copies');
+  });
+
   test('the initial admin is made once; the last admin cannot be deleted', async () => {
     const acc = await Accounts.open(join(work, 'admin'));
     const first = await acc.ensureInitialAdmin();

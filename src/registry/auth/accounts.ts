@@ -125,11 +125,13 @@ export class Accounts {
    * the password when it was generated here, so the caller can show it once.
    */
   async ensureInitialAdmin(password?: string): Promise<{ created: boolean; generatedPassword?: string }> {
-    if (this.store.current().users.length > 0) return { created: false };
+    // Users may have been added (serve user add) before the first start; what matters is an admin.
+    const needed = (s: AccountsState) => !s.users.some((u) => u.admin || u.name === INITIAL_ADMIN);
+    if (!needed(this.store.current())) return { created: false };
     const secret = password ?? generateSecret(20);
     const passwordHash = await hashPassword(checkPassword(secret));
     const created = await this.store.update((s) => {
-      if (s.users.length > 0) return false;
+      if (!needed(s)) return false;
       const at = now();
       s.users.push({ id: s.nextId++, name: INITIAL_ADMIN, passwordHash, admin: true, createdAt: at, updatedAt: at });
       return true;
@@ -139,12 +141,14 @@ export class Accounts {
 
   // ---- projects
 
+  /** Copies: the cached state stays as on disk whatever a caller does with them. */
   listProjects(): ProjectInfo[] {
-    return this.store.current().projects;
+    return structuredClone(this.store.current().projects);
   }
 
   getProject(name: string): ProjectInfo | undefined {
-    return this.store.current().projects.find((p) => p.name === name);
+    const p = this.store.current().projects.find((x) => x.name === name);
+    return p && structuredClone(p);
   }
 
   async createProject(opts: { name: string; public?: boolean; owner?: string }): Promise<ProjectInfo> {
@@ -178,6 +182,8 @@ export class Accounts {
         throw new ProjectNotEmptyError(`project ${name} still holds ${opts.repositories} repositor${opts.repositories === 1 ? 'y' : 'ies'}`);
       s.projects = s.projects.filter((p) => p.name !== name);
       for (const r of s.robots) r.permissions = r.permissions.filter((x) => x.project !== name);
+      // A robot left with no permission is a project robot of this project: it goes too (Harbor's rule).
+      s.robots = s.robots.filter((r) => r.permissions.length > 0);
     });
   }
 

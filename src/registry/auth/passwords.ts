@@ -5,17 +5,27 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 // bcryptjs here, paid once per login or token request, never per blob.
 const COST = 10;
 
+/**
+ * bcrypt reads only the first 72 bytes, and the policy allows 128
+ * characters (Harbor's rule): a longer password is hashed with sha256 first,
+ * so every character counts. The prefix keeps the two kinds of input apart.
+ */
+function bcryptInput(password: string): string {
+  if (Buffer.byteLength(password) <= 72) return password;
+  return `sha256:${createHash('sha256').update(password).digest('base64')}`;
+}
+
 export async function hashPassword(password: string): Promise<string> {
-  return bcrypt.hash(password, COST);
+  return bcrypt.hash(bcryptInput(password), COST);
 }
 
 /** A bcrypt hash of a random string: checking against it costs as much as a real check. */
 export const DUMMY_HASH = '$2b$10$Ux0Gt.e36Wrd9qGO1HYRxOOUUCxk8yY1ylQrUghno0tyvzBnoD5ju';
 
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
-  // bcrypt only reads the first 72 bytes; refuse longer ones rather than accept a prefix.
-  if (Buffer.byteLength(password) > 72) return false;
-  return bcrypt.compare(password, hash);
+  // Nothing longer than the policy allows is worth a bcrypt.
+  if (password.length > 128) return false;
+  return bcrypt.compare(bcryptInput(password), hash);
 }
 
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';

@@ -5,18 +5,15 @@
  * notice a new file by its inode/mtime and reload it.
  */
 import { statSync, readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ServeConfigError } from '../../errors.js';
+import { DataLockedError, ServeConfigError } from '../../errors.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
+import { acquireDataLock, LOCK_FILE } from '../storage/data-lock.js';
 import { emptyAccounts, type AccountsState } from './model.js';
 
 const FILE = 'accounts.json';
-const LOCK = 'accounts.lock';
-// A change takes milliseconds (bcrypt happens before the lock is taken); a
-// lock older than this belongs to a process that died holding it.
-const STALE_LOCK_MS = 10_000;
 const LOCK_WAIT_MS = 15_000;
 
 export class AccountsStore {
@@ -59,7 +56,7 @@ export class AccountsStore {
   async update<T>(change: (state: AccountsState) => T): Promise<T> {
     const release = await this.lock();
     try {
-      const draft = parseAccounts(await readFile(this.file, 'utf8').catch(() => JSON.stringify(emptyAccounts())), this.file);
+      const draft = parseAccounts(await readAccountsText(this.file), this.file);
       const result = change(draft);
       await writeFileAtomic(this.file, `${JSON.stringify(draft, null, 2)}\n`, 0o600);
       return result;
@@ -68,29 +65,37 @@ export class AccountsStore {
     }
   }
 
+  /**
+   * The data folder's lock mechanism (O_EXCL file, stale when its process is
+   * gone, race-free takeover) on the auth folder, waited for: changes take
+   * milliseconds, so a held lock is soon free.
+   */
   private async lock(): Promise<() => Promise<void>> {
-    const path = join(this.dir, LOCK);
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
       try {
-        const fh = await open(path, 'wx', 0o600);
-        await fh.writeFile(String(process.pid));
-        await fh.close();
-        return () => rm(path, { force: true });
+        const lock = await acquireDataLock(this.dir, 'accounts update');
+        return () => lock.release();
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (!(err instanceof DataLockedError)) throw err;
+        if (Date.now() > deadline)
+          throw new ServeConfigError(`the accounts file stayed locked for ${LOCK_WAIT_MS / 1000} s (${join(this.dir, LOCK_FILE)})`, {
+            hint: 'another chartprov serve command is changing accounts; try again',
+            cause: err,
+          });
+        await sleep(5 + Math.random() * 20);
       }
-      const st = await stat(path).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) {
-        await rm(path, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline)
-        throw new ServeConfigError(`the accounts file is locked by another process (${path})`, {
-          hint: 'wait for the other chartprov serve command to finish, or remove the lock file if no such process runs',
-        });
-      await sleep(10 + Math.random() * 20);
     }
+  }
+}
+
+async function readAccountsText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    // Only a missing file means "no accounts yet"; any other error must not be saved over.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return JSON.stringify(emptyAccounts());
+    throw err;
   }
 }
 

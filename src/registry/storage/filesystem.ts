@@ -219,7 +219,8 @@ class FilesystemStorage implements RegistryStorage {
       for (const entry of await listDir(dir)) {
         if (!entry.isDirectory()) continue;
         if (entry.name === '_manifests') {
-          if (name) found.push(name);
+          // A repository whose manifests were all deleted is gone, as in distribution's catalog.
+          if (name && (await this.listManifests(name)).length > 0) found.push(name);
         } else if (!entry.name.startsWith('_') && !entry.name.startsWith('.')) {
           await walk(join(dir, entry.name), name ? `${name}/${entry.name}` : entry.name);
         }

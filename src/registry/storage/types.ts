@@ -61,7 +61,7 @@ export interface RegistryStorage {
   /** Sorted lexically (code-unit order). */
   listTags(repo: string): Promise<string[]>;
   deleteTag(repo: string, tag: string): Promise<boolean>;
-  /** Repositories that have ever held a manifest, sorted. */
+  /** Repositories holding at least one manifest, sorted. */
   listRepositories(): Promise<string[]>;
   /** Digests of the manifests in a repository, sorted. */
   listManifests(repo: string): Promise<string[]>;
