@@ -33,6 +33,9 @@ export { withRegistryClient } from './flows/registry-client.js';
 export type { RegistryOptions } from './flows/registry-client.js';
 export { extractChartArchive } from './chart/extract.js';
 export * from './oci/index.js';
+export { startRegistry } from './registry/server.js';
+export type { RunningRegistry, StartRegistryOptions } from './registry/server.js';
+export type { RegistryAction, Principal } from './registry/auth/model.js';
 export { startRegistryServer } from './flows/serve-server.js';
 export type { RegistryServer, StartRegistryServerOptions } from './flows/serve-server.js';
 export {

@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { repoRoot } from './paths.js';
 
-const execFileP = promisify(execFile);
 const require = createRequire(import.meta.url);
 
 export type HelmMajor = 3 | 4;
@@ -74,7 +73,11 @@ export interface RunResult {
 }
 
 /** Runs helm with an isolated HOME-like environment; never throws on exit status. */
-export async function runHelm(major: HelmMajor, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export async function runHelm(
+  major: HelmMajor,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; /** Written to helm's stdin (e.g. for --password-stdin). */ input?: string } = {},
+): Promise<RunResult> {
   const bin = await helmBinary(major);
   const home = join(repoRoot, '.cache', 'peers', `helm${major}-home`);
   const env = {
@@ -85,11 +88,11 @@ export async function runHelm(major: HelmMajor, args: string[], opts: { cwd?: st
     HELM_DATA_HOME: join(home, 'data'),
     ...opts.env,
   };
-  try {
-    const { stdout, stderr } = await execFileP(bin, args, { cwd: opts.cwd, env, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
+  return new Promise((resolve) => {
+    const child = execFile(bin, args, { cwd: opts.cwd, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      resolve({ code: err ? (typeof code === 'number' ? code : 1) : 0, stdout, stderr });
+    });
+    child.stdin!.end(opts.input ?? '');
+  });
 }

@@ -6,7 +6,6 @@
 // does the same. Failures (missing project, a guest pushing, a wrong password)
 // must be clear: what each client prints is logged with the test.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,8 +15,8 @@ import { create as createTar } from 'tar';
 import { goldens, verifiedPullArgs } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { startEmbedded, type Creds, type EmbeddedRegistry } from '../peers/embedded.js';
-import { helmBinary, runHelm, type HelmMajor, type RunResult } from '../peers/helm.js';
-import { repoRoot, sharedFixtures } from '../peers/paths.js';
+import { runHelm, type HelmMajor, type RunResult } from '../peers/helm.js';
+import { sharedFixtures } from '../peers/paths.js';
 import { startDockerRegistry, type DockerRegistry } from '../peers/registry.js';
 import { runSkopeo } from '../peers/skopeo.js';
 import { tempDir } from '../peers/tmp.js';
@@ -68,37 +67,13 @@ async function manifestOf(repo: string, ref: string, creds: Creds): Promise<{ st
 }
 
 /**
- * `helm registry login HOST -u USER --password-stdin` (runHelm has no stdin).
+ * `helm registry login HOST -u USER --password-stdin`.
  * Helm 3 talks plain HTTP to a loopback registry on its own and its login has
  * no --plain-http (nor needs --insecure); Helm 4 needs --plain-http.
  */
 async function helmLogin(major: HelmMajor, creds: Creds, config: string): Promise<RunResult> {
-  const bin = await helmBinary(major);
-  const home = join(repoRoot, '.cache', 'peers', `helm${major}-home`);
-  const env = {
-    PATH: process.env.PATH,
-    HOME: home,
-    HELM_CACHE_HOME: join(home, 'cache'),
-    HELM_CONFIG_HOME: join(home, 'config'),
-    HELM_DATA_HOME: join(home, 'data'),
-  };
-  const args = [
-    'registry',
-    'login',
-    e.host,
-    '-u',
-    creds.username,
-    '--password-stdin',
-    ...(major === 4 ? ['--plain-http'] : []),
-    '--registry-config',
-    config,
-  ];
-  return new Promise((resolve) => {
-    const child = execFile(bin, args, { env }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(creds.password);
-  });
+  const args = ['registry', 'login', e.host, '-u', creds.username, '--password-stdin', ...(major === 4 ? ['--plain-http'] : [])];
+  return runHelm(major, [...args, '--registry-config', config], { input: creds.password });
 }
 
 const helmConfigs = new Map<string, string>();

@@ -151,7 +151,7 @@ describe('registry server', () => {
     assert.equal(await errorCode(gone), 'BLOB_UPLOAD_UNKNOWN');
   });
 
-  test('error cases: bad digest, unknown blob, invalid name, blob delete', async () => {
+  test('error cases: bad digest, unknown blob, invalid name; blob delete unlinks', async () => {
     const mono = await fetch(u(`/v2/raw/blobs/uploads/?digest=${digestOf('other')}`), { method: 'POST', body: 'payload' });
     assert.equal(mono.status, 400);
     assert.equal(await errorCode(mono), 'DIGEST_INVALID');
@@ -164,9 +164,13 @@ describe('registry server', () => {
     const name = await fetch(u(`/v2/Bad_Name/blobs/${digestOf('x')}`));
     assert.equal(name.status, 400);
     assert.equal(await errorCode(name), 'NAME_INVALID');
-    const del = await fetch(u(`/v2/raw/blobs/${digestOf('abcdef')}`), { method: 'DELETE' });
-    assert.equal(del.status, 405);
-    assert.equal(await errorCode(del), 'UNSUPPORTED');
+    const kept = await pushBytes('raw', Buffer.from('to delete'));
+    const del = await fetch(u(`/v2/raw/blobs/${kept}`), { method: 'DELETE' });
+    assert.equal(del.status, 202);
+    assert.equal((await fetch(u(`/v2/raw/blobs/${kept}`), { method: 'HEAD' })).status, 404, 'unlinked from the repository');
+    const again = await fetch(u(`/v2/raw/blobs/${kept}`), { method: 'DELETE' });
+    assert.equal(again.status, 404);
+    assert.equal(await errorCode(again), 'BLOB_UNKNOWN');
     const noTags = await fetch(u('/v2/nothing/here/tags/list'));
     assert.equal(noTags.status, 404);
     assert.equal(await errorCode(noTags), 'NAME_UNKNOWN');

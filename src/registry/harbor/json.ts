@@ -5,6 +5,7 @@
  * Harbor, which answers 422 for a parameter of the wrong type.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBodyLimited } from '../routes/context.js';
 import { HttpError, toHttpError } from '../routes/errors.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -64,19 +65,14 @@ export function methodNotAllowed(method: string | undefined, allowed: string[]):
 
 /** The JSON object in a request body (at most 64 KiB), or a 400 saying why not. */
 export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw new HttpError(413, 'REQUEST_ENTITY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
+  const body = await readBodyLimited(
+    req,
+    MAX_BODY_BYTES,
+    () => new HttpError(413, 'REQUEST_ENTITY_TOO_LARGE', `request body exceeds ${MAX_BODY_BYTES} bytes`),
+  );
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(body.toString('utf8'));
   } catch {
     throw unprocessable('the request body is not valid JSON');
   }

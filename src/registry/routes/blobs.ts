@@ -7,10 +7,17 @@ import { type RouteContext } from './context.js';
 export async function blobRoute(ctx: RouteContext, name: string, digest: string): Promise<void> {
   const { req, res, storage } = ctx;
   const method = req.method ?? 'GET';
-  if (method === 'DELETE') throw new HttpError(405, 'UNSUPPORTED', 'blob deletion is not supported');
-  if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('GET, HEAD, DELETE');
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'DELETE') throw methodNotAllowed('GET, HEAD, DELETE');
   if (!isDigest(digest)) throw new HttpError(400, 'DIGEST_INVALID', 'invalid digest', { digest: digest.slice(0, 200) });
   if (!(await storage.isLinked(name, digest))) throw blobUnknown(digest);
+  if (method === 'DELETE') {
+    // As distribution: the repository lets go of the blob; its bytes go at the next gc if nothing else holds them.
+    req.resume();
+    await storage.unlinkBlob(name, digest);
+    res.writeHead(202, { 'Content-Length': '0', 'Docker-Content-Digest': digest });
+    res.end();
+    return;
+  }
   const size = await storage.statBlob(digest);
   if (size === undefined) throw blobUnknown(digest);
   const headers: Record<string, string> = {

@@ -51,3 +51,26 @@ export function paginate(all: string[], url: URL): { page: string[]; next?: { n:
   if (items.length > 0 && page.length > 0) return { page, next: { n, last: page[page.length - 1]! } };
   return { page };
 }
+
+/**
+ * A small request body read whole, refused with `tooLarge()` past `limit`
+ * bytes (also when Content-Length says so up front); the rest is drained so
+ * the connection stays usable for the error response.
+ */
+export async function readBodyLimited(req: IncomingMessage, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? '0') > limit) {
+    req.resume();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw tooLarge();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

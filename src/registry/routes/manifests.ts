@@ -1,10 +1,9 @@
 /** `GET|HEAD|PUT|DELETE /v2/<name>/manifests/<reference>`. */
-import type { IncomingMessage } from 'node:http';
 import { digestOf, isDigest } from '../../oci/digest.js';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../../oci/helm-media.js';
 import { isTag } from '../storage/names.js';
 import { HttpError } from './errors.js';
-import { sendEmpty, type RouteContext } from './context.js';
+import { readBodyLimited, sendEmpty, type RouteContext } from './context.js';
 import { methodNotAllowed } from './blobs.js';
 
 /** Distribution's default limit on a manifest PUT body. */
@@ -86,30 +85,11 @@ export async function manifestRoute(ctx: RouteContext, name: string, reference: 
   }
 }
 
-async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const tooLarge = () => new HttpError(413, 'MANIFEST_INVALID', `manifest exceeds the limit of ${limit} bytes`, { limit });
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) {
-    req.resume();
-    throw tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      throw tooLarge();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 async function putManifest(ctx: RouteContext, name: string, reference: string): Promise<void> {
   const { req, res, storage } = ctx;
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const bytes = await readLimited(req, ctx.limits.maxManifestBytes);
+  const limit = ctx.limits.maxManifestBytes;
+  const bytes = await readBodyLimited(req, limit, () => new HttpError(413, 'MANIFEST_INVALID', `manifest exceeds the limit of ${limit} bytes`, { limit }));
   if (contentType === '') throw invalid('manifest Content-Type is required');
   if (!MANIFEST_TYPES.has(contentType) && !INDEX_TYPES.has(contentType))
     throw invalid(`unsupported manifest media type ${contentType.slice(0, 200)}`, { mediaType: contentType.slice(0, 200) });

@@ -7,7 +7,7 @@ import { parseScope, type AccessEntry } from '../auth/access.js';
 import { addressOf, decodeBasic, type AccessControl } from '../auth/control.js';
 import { ANONYMOUS, type Principal } from '../auth/model.js';
 import { methodNotAllowed } from './blobs.js';
-import { sendJson, type RouteContext } from './context.js';
+import { readBodyLimited, sendJson, type RouteContext } from './context.js';
 import { HttpError } from './errors.js';
 
 const MAX_FORM_BYTES = 64 * 1024;
@@ -25,7 +25,8 @@ export async function tokenRoute(ctx: RouteContext, access: AccessControl): Prom
       if (!user) throw unauthorized('malformed Basic credentials');
     }
   } else if (req.method === 'POST') {
-    const form = new URLSearchParams(await readForm(ctx));
+    const body = await readBodyLimited(req, MAX_FORM_BYTES, () => new HttpError(413, 'SIZE_INVALID', 'token request body too large'));
+    const form = new URLSearchParams(body.toString('utf8'));
     const grantType = form.get('grant_type');
     if (grantType !== 'password')
       throw new HttpError(400, 'UNSUPPORTED', `grant_type ${JSON.stringify(grantType)} is not supported; use password`);
@@ -61,15 +62,4 @@ export async function tokenRoute(ctx: RouteContext, access: AccessControl): Prom
 
 function unauthorized(message: string): HttpError {
   return new HttpError(401, 'UNAUTHORIZED', message);
-}
-
-async function readForm(ctx: RouteContext): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_FORM_BYTES) throw new HttpError(413, 'SIZE_INVALID', 'token request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
