@@ -16,7 +16,7 @@
 // BENCH_REGISTRY_CONNECTIONS (64), BENCH_REGISTRY_RSS_MIB (1024),
 // BENCH_REGISTRY_CPU_PROF=DIR (the embedded server runs under node --cpu-prof, profiles
 // into DIR; summarise one with `node dist/bench/registry-profile.js FILE.cpuprofile`).
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus, loadavg as osLoadavg } from 'node:os';
 import { join } from 'node:path';
@@ -99,10 +99,23 @@ function row(name: string, a: string, b: string, ratio: number, target: string):
   console.log(`${name.padEnd(W)} ${a.padStart(12)} ${b.padStart(13)} ${`${ratio.toFixed(2)}×`.padStart(7)}   ${target}`);
 }
 
+/**
+ * A pull by curl, the fastest consumer at hand: what the server can serve
+ * when the client is not the bottleneck (the undici pull above shares the
+ * two CPUs with its own byte comparison).
+ */
+async function curlPull(base: string, repo: string, blob: BlobVariant): Promise<void> {
+  const auth = authorizationFor(base).Authorization;
+  const args = ['-sS', '-f', '-o', '/dev/null', ...(auth ? ['-H', `Authorization: ${auth}`] : []), `${base}/v2/${repo}/blobs/${blob.digest}`];
+  await new Promise<void>((resolve, reject) =>
+    execFile('curl', args, (err, _out, stderr) => (err ? reject(new Error(`curl pull: ${stderr || err.message}`)) : resolve())),
+  );
+}
+
 // ---------------------------------------------------------------------------
 // 1. Blob push (monolithic, chunked) and pull: MB/s.
 
-type BlobOp = 'push monolithic' | 'push chunked' | 'pull';
+type BlobOp = 'push monolithic' | 'push chunked' | 'pull' | 'pull (curl)';
 
 async function blobBench(dir: string): Promise<void> {
   const mibs = num('BENCH_REGISTRY_BLOB_MIB', 256);
@@ -124,7 +137,7 @@ async function blobBench(dir: string): Promise<void> {
       await pushChunked(s.url, 'bench/warm', warm.variant(), 1);
       await pullBlob(s.url, 'bench/warm', v);
     }
-    const ops: BlobOp[] = ['push monolithic', 'push chunked', 'pull'];
+    const ops: BlobOp[] = ['push monolithic', 'push chunked', 'pull', 'pull (curl)'];
     const res = new Map<string, Measured[]>();
     const key = (s: BenchServer, op: BlobOp) => `${s.who} ${op}`;
     for (let r = 1; r <= rounds; r++) {
@@ -134,14 +147,16 @@ async function blobBench(dir: string): Promise<void> {
       for (const op of ops) {
         for (const s of order) {
           const repo = `bench/blob-${r}`;
-          const v = op === 'pull' ? pushed.get(s)! : source.variant();
+          const v = op.startsWith('pull') ? pushed.get(s)! : source.variant();
           sync();
           const m = await measure(s, () =>
             op === 'push monolithic'
               ? pushMonolithic(s.url, repo, v)
               : op === 'push chunked'
                 ? pushChunked(s.url, repo, v, chunk)
-                : pullBlob(s.url, repo, v),
+                : op === 'pull'
+                  ? pullBlob(s.url, repo, v)
+                  : curlPull(s.url, repo, v),
           );
           if (op === 'push monolithic') pushed.set(s, v);
           res.set(key(s, op), [...(res.get(key(s, op)) ?? []), m]);
@@ -165,7 +180,9 @@ async function blobBench(dir: string): Promise<void> {
           ? `push chunked (${Math.ceil(mibs / chunk)} × ${chunk} MiB PATCH + PUT)`
           : op === 'push monolithic'
             ? 'push monolithic (POST + one PUT)'
-            : 'pull (GET, bytes compared)';
+            : op === 'pull'
+              ? 'pull (GET, bytes compared)'
+              : 'pull with curl to /dev/null';
       row(name, `${ra.toFixed(0)} MB/s`, `${rb.toFixed(0)} MB/s`, ratio, `≥ 1.00×: ${mark(ratio >= 1)}`);
     }
     console.log('   CPU per operation, median ms (server / this client):');
