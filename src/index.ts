@@ -28,6 +28,13 @@ export type { ListVersionsResult, ShowChartOptions, ShowChartResult } from './fl
 export { resolveChart } from './flows/resolve-chart.js';
 export type { ResolvedChart } from './flows/resolve-chart.js';
 export { registryLogin, registryLogout } from './flows/registry-login.js';
+export { attachProvenance } from './flows/attach-provenance.js';
+export type { AttachProvenanceOptions, AttachProvenanceResult, AttachedSigner } from './flows/attach-provenance.js';
+export { attachedProvenances } from './flows/referrer-provenance.js';
+export type { AttachedProvenance } from './flows/referrer-provenance.js';
+export { attachReferrer, fallbackTag, hasReferrersApi, listReferrers } from './oci/referrers.js';
+export type { AttachResult, ReferrerDescriptor, ReferrerList, ReferrersMode } from './oci/referrers.js';
+export { PROVENANCE_ARTIFACT_TYPE, provenanceArtifact, provenanceLayerOf } from './oci/provenance-artifact.js';
 export type { RegistryLoginOptions, RegistryLoginResult, RegistryLogoutResult } from './flows/registry-login.js';
 export { withRegistryClient } from './flows/registry-client.js';
 export type { RegistryOptions } from './flows/registry-client.js';

@@ -151,6 +151,18 @@ registryOptions(
 
 registryOptions(
   program
+    .command('attach')
+    .description("attach a .prov to a chart already in a registry, as an artifact referring to it (the chart's digest does not change)")
+    .argument('<ref>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST]')
+    .argument('<prov>', 'the CHART.tgz.prov made for that chart')
+    .option('--version <version>', 'exact version or SemVer range, with a reference that names no tag')
+    .option('--keyring <file>', 'public keyring: check the signature before attaching (repeatable)', collect),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/attach.js')).attachCommand));
+
+registryOptions(
+  program
     .command('show')
     .description('show a chart in a registry: Chart.yaml, digest and whether it carries its provenance')
     .argument('<ref>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST]')

@@ -20,6 +20,8 @@ export interface ResolvedChart {
   /** Manifest digest. */
   digest: string;
   manifestBytes: Buffer;
+  /** The manifest's media type, for descriptors that point at it (a referrer's `subject`). */
+  mediaType: string;
   config: Descriptor;
   chart: Descriptor;
   prov?: Descriptor;
@@ -46,6 +48,7 @@ export async function resolveChart(client: RegistryClient, input: string, versio
     tag,
     digest: fetched.digest,
     manifestBytes: fetched.bytes,
+    mediaType: fetched.mediaType,
     config: parsed.config,
     chart: parsed.chart,
     prov: parsed.prov,

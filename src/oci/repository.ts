@@ -12,7 +12,7 @@ import { tempPathFor, toWriteError } from '../fs/atomic-write.js';
 import { repositoryScope } from './challenge.js';
 import type { RegistryClient } from './client.js';
 import { digestAlgorithm, digestOf, isDigest, VerifyingStream } from './digest.js';
-import { MANIFEST_ACCEPT, MANIFEST_ACCEPT_HEADER } from './helm-media.js';
+import { MANIFEST_ACCEPT, MANIFEST_ACCEPT_HEADER, OCI_INDEX } from './helm-media.js';
 import { header, type RegistryRequest, type RegistryResponse } from './http.js';
 import { pushBlob, type BlobSource, type PushBlobOptions, type PushedBlob } from './blob-upload.js';
 import { isTransientNetworkError, networkError, readErrorBody, unexpectedStatus } from './registry-errors.js';
@@ -159,6 +159,43 @@ export class Repository {
       url = next ? new URL(next[1]!, url) : undefined;
     }
     return [...new Set(tags)];
+  }
+
+  /**
+   * `GET /v2/<name>/referrers/<digest>` (distribution-spec 1.1), every page.
+   * Undefined when the registry has no referrers API: a 404 (distribution,
+   * GHCR, Docker Hub), 400/405, or an answer that is not an image index.
+   */
+  async fetchReferrersIndex(subject: string, artifactType?: string): Promise<{ manifests: unknown[]; filtered: boolean } | undefined> {
+    const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
+    let url: URL | undefined = this.url(`referrers/${subject}${query}`);
+    const manifests: unknown[] = [];
+    let filtered = Boolean(artifactType);
+    for (let page = 0; url && page < 1000; page++) {
+      const { res, bytes } = await this.getSmall(
+        {
+          method: 'GET',
+          url,
+          headers: { accept: OCI_INDEX },
+          scopes: this.scopes(),
+          accept: [400, 404, 405],
+          what: `list the referrers of ${this.refText(subject)}`,
+        },
+        MAX_MANIFEST_BYTES,
+      );
+      if (!bytes || res.status >= 400) {
+        if (bytes === undefined) await res.body.dump();
+        return undefined;
+      }
+      const type = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
+      const body = parseJson(bytes, `referrers of ${this.refText(subject)}`) as { mediaType?: unknown; manifests?: unknown };
+      if ((type !== OCI_INDEX && body.mediaType !== OCI_INDEX) || !Array.isArray(body.manifests)) return undefined;
+      manifests.push(...body.manifests);
+      if (artifactType && !/artifactType/.test(header(res, 'oci-filters-applied') ?? '')) filtered = false;
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
+      url = next ? new URL(next[1]!, url) : undefined;
+    }
+    return { manifests, filtered };
   }
 
   /** Whether the blob exists here (HEAD); its size when it does. */

@@ -8,5 +8,5 @@ export { DEFAULT_MAX_PROV_BYTES, parseProvenance } from './parse.js';
 export type { ParsedProvenance, ParseProvenanceOptions } from './parse.js';
 export { signProvenance, signProvenanceText } from './sign.js';
 export type { SignProvenanceOptions, SignTextOptions } from './sign.js';
-export { checkProvenanceMatches, verifyProvenance, verifyProvenanceBatch } from './verify.js';
+export { checkProvenanceMatches, claimedSigner, verifyProvenance, verifyProvenanceBatch } from './verify.js';
 export type { BatchResult, ProvenanceVerification, SignerInfo, VerifyProvenanceOptions } from './verify.js';

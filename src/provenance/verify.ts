@@ -176,6 +176,16 @@ async function signaturePackets(parsed: ParsedProvenance): Promise<SignaturePack
   }
 }
 
+/**
+ * Who the signature says made it and when, without checking anything: for
+ * labels and warnings when no keyring is at hand. Never a trust decision.
+ */
+export async function claimedSigner(parsed: ParsedProvenance): Promise<{ keyId: string; signedAt?: string }> {
+  const p = (await signaturePackets(parsed))[0];
+  if (!p) throw new ProvenanceInvalidError('the .prov holds no signature', { hint: 'sign the chart again' });
+  return { keyId: issuerId(p), ...(p.created ? { signedAt: p.created.toISOString() } : {}) };
+}
+
 function issuerId(p: SignaturePacket): string {
   if (p.issuerFingerprint && p.issuerFingerprint.length >= 8) {
     return Buffer.from(p.issuerFingerprint.slice(-8)).toString('hex').toUpperCase();

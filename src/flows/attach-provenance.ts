@@ -1,0 +1,170 @@
+/**
+ * `chartprov attach oci://host/project/name:version CHART.tgz.prov`: pairs a
+ * provenance file with a chart already in a registry, without touching the
+ * chart. The prov must be about that exact chart (the chart layer's digest
+ * is the archive's sha256, and name/version must match its config); its
+ * signature is checked when a keyring is given. Then it is stored as an
+ * artifact whose `subject` is the chart (referrers API, or the fallback tag).
+ */
+import { ChartTamperedError, ProvenanceMismatchError, RegistryError, SignerUnknownError, UsageError } from '../errors.js';
+import { OCI_EMPTY_BYTES, OCI_EMPTY_CONFIG } from '../oci/helm-media.js';
+import { PROVENANCE_ARTIFACT_TYPE, provenanceArtifact, provenanceLayerOf } from '../oci/provenance-artifact.js';
+import { attachReferrer, listReferrers, type AttachOptions, type ReferrersMode } from '../oci/referrers.js';
+import { claimedSigner, checkProvenanceMatches, parseProvenance, verifyProvenance } from '../provenance/index.js';
+import type { ParsedProvenance } from '../provenance/parse.js';
+import { withRegistryClient, type RegistryOptions } from './registry-client.js';
+import { resolveChart, type ResolvedChart } from './resolve-chart.js';
+import { loadVerificationKeys, readProvenanceFile } from './verify-charts.js';
+
+export interface AttachProvenanceOptions extends RegistryOptions {
+  /** `oci://host/path/name:tag`, `…@sha256:…`, or `oci://…/name` with `version`. */
+  reference: string;
+  version?: string;
+  /** The .prov file (or give `provenance`). */
+  provPath?: string;
+  /** The .prov text, when it is not in a file (sign in place). */
+  provenance?: string;
+  /** Public keyrings: when given, the signature must hold (a signer not in them is only a warning). */
+  keyrings?: string[];
+  /** Fallback-index tuning (tests, copy). */
+  attach?: AttachOptions;
+  now?: Date;
+}
+
+export interface AttachedSigner {
+  keyId: string;
+  fingerprint?: string;
+  userId?: string;
+  signedAt?: string;
+  /** True when the signature was checked against a key of the keyrings. */
+  verified: boolean;
+}
+
+export interface AttachProvenanceResult {
+  /** The chart, as resolved: `oci://…:tag` or `…@digest`. */
+  reference: string;
+  chart: { name: string; version: string; digest: string };
+  /** The provenance artifact's manifest digest. */
+  referrer: string;
+  /** Where the registry keeps referrers. */
+  mode: ReferrersMode;
+  /** False when this very prov was attached already (nothing changed). */
+  created: boolean;
+  signer: AttachedSigner;
+  warnings: string[];
+}
+
+export async function attachProvenance(opts: AttachProvenanceOptions): Promise<AttachProvenanceResult> {
+  if (opts.provenance === undefined && !opts.provPath)
+    throw new UsageError('no provenance to attach', { hint: 'give the .prov file: chartprov attach oci://HOST/PATH/NAME:VERSION CHART.tgz.prov' });
+  const provenance = opts.provenance ?? (await readProvenanceFile(opts.provPath!, opts.reference, 'give the .prov made for this chart'));
+  const parsed = parseProvenance(provenance);
+  const keys = opts.keyrings?.length ? await loadVerificationKeys(opts.keyrings) : undefined;
+  return withRegistryClient({ ...opts, registries: [registryOf(opts.reference)] }, async (client) => {
+    const chart = await resolveChart(client, opts.reference, opts.version);
+    const meta = await chartMetadata(chart);
+    const fileName = `${meta.name}-${meta.version}.tgz`;
+    checkBelongs(parsed, chart, meta, fileName);
+    const warnings: string[] = [];
+    const signer = await signerOf(parsed, provenance, chart, meta, fileName, keys, opts.now, warnings);
+    const artifact = provenanceArtifact({
+      subject: { mediaType: chart.mediaType, digest: chart.digest, size: chart.manifestBytes.byteLength },
+      prov: Buffer.from(provenance, 'utf8'),
+      fileName: `${fileName}.prov`,
+      chart: meta,
+      signer,
+      ...(signer.signedAt ? { signedAt: signer.signedAt } : {}),
+    });
+    const attached = await storeArtifact(chart, artifact, provenance, opts.attach);
+    return {
+      reference: chart.reference,
+      chart: { ...meta, digest: chart.digest },
+      referrer: attached.digest,
+      mode: attached.mode,
+      created: attached.created,
+      signer,
+      warnings,
+    };
+  });
+}
+
+function registryOf(reference: string): string {
+  return reference.replace(/^oci:\/\//, '').split('/')[0] ?? '';
+}
+
+/** name and version from the chart's config blob (small JSON). */
+async function chartMetadata(chart: ResolvedChart): Promise<{ name: string; version: string }> {
+  const bytes = await chart.repo.fetchBlobBytes(chart.config, 1 << 20);
+  let config: { name?: unknown; version?: unknown };
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as typeof config;
+  } catch (cause) {
+    throw new RegistryError(`the config of ${chart.reference} is not valid JSON`, undefined, { cause });
+  }
+  if (typeof config.name !== 'string' || typeof config.version !== 'string')
+    throw new RegistryError(`the config of ${chart.reference} has no chart name and version`);
+  return { name: config.name, version: config.version };
+}
+
+/** The prov names this archive (by its layer digest, which is the .tgz's sha256) and this name/version. */
+function checkBelongs(parsed: ParsedProvenance, chart: ResolvedChart, meta: { name: string; version: string }, fileName: string): void {
+  try {
+    checkProvenanceMatches(parsed, { fileName, sha256: chart.chart.digest, chartMetadata: meta });
+  } catch (err) {
+    // Against a registry's chart, a digest mismatch means the prov is about other bytes, not that the chart was altered.
+    if (err instanceof ChartTamperedError)
+      throw new ProvenanceMismatchError(`the .prov is about other archive bytes than ${chart.reference} (chart layer ${chart.chart.digest})`, {
+        hint: 'attach the .prov made for the archive that was pushed, or sign the pushed chart in place (chartprov sign oci://…)',
+      });
+    throw err;
+  }
+}
+
+async function signerOf(
+  parsed: ParsedProvenance,
+  provenance: string,
+  chart: ResolvedChart,
+  meta: { name: string; version: string },
+  fileName: string,
+  keys: Awaited<ReturnType<typeof loadVerificationKeys>> | undefined,
+  now: Date | undefined,
+  warnings: string[],
+): Promise<AttachedSigner> {
+  const claimed = await claimedSigner(parsed);
+  if (!keys) {
+    warnings.push(`signature not checked (no --keyring): the .prov says it was signed by key ${claimed.keyId}`);
+    return { ...claimed, verified: false };
+  }
+  try {
+    const v = await verifyProvenance({ provenance, fileName, sha256: chart.chart.digest, keys, chartMetadata: meta, ...(now ? { now } : {}) });
+    return { keyId: v.signer.keyId, fingerprint: v.signer.fingerprint, userId: v.signer.userId, signedAt: v.signer.signedAt, verified: true };
+  } catch (err) {
+    if (!(err instanceof SignerUnknownError)) throw err;
+    warnings.push(`${err.message}: attached, but nobody with that keyring can verify it`);
+    return { ...claimed, verified: false };
+  }
+}
+
+async function storeArtifact(
+  chart: ResolvedChart,
+  artifact: ReturnType<typeof provenanceArtifact>,
+  provenance: string,
+  attach: AttachOptions | undefined,
+): Promise<{ digest: string; mode: ReferrersMode; created: boolean }> {
+  const repo = chart.repo;
+  // The prov is the identity: attached before (with other annotations, or by
+  // another tool) is attached, whatever the manifest around it says.
+  const existing = await listReferrers(repo, chart.digest, { artifactType: PROVENANCE_ARTIFACT_TYPE });
+  for (const r of existing.referrers) {
+    const layer = provenanceLayerOf((await repo.fetchManifest(r.digest)).bytes);
+    if (layer?.digest === artifact.provLayer.digest) return { digest: r.digest, mode: existing.mode, created: false };
+  }
+  await repo.pushBlob({ bytes: Buffer.from(OCI_EMPTY_BYTES) }, { digest: OCI_EMPTY_CONFIG.digest });
+  await repo.pushBlob({ bytes: Buffer.from(provenance, 'utf8') }, { digest: artifact.provLayer.digest });
+  return attachReferrer(
+    repo,
+    chart.digest,
+    { bytes: artifact.manifestBytes, artifactType: PROVENANCE_ARTIFACT_TYPE, annotations: artifact.annotations },
+    attach,
+  );
+}

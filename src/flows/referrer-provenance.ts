@@ -1,0 +1,40 @@
+/**
+ * Provenance files attached to a chart as referrers (chartprov attach, or
+ * any tool that stores a .prov with `subject` = the chart), found through
+ * the referrers API or the fallback tag.
+ */
+import { DEFAULT_MAX_PROV_BYTES } from '../provenance/parse.js';
+import { PROVENANCE_ARTIFACT_TYPE, provenanceLayerOf } from '../oci/provenance-artifact.js';
+import { listReferrers, type ReferrerDescriptor, type ReferrersMode } from '../oci/referrers.js';
+import type { Repository } from '../oci/repository.js';
+
+export interface AttachedProvenance {
+  /** The referrer manifest's digest. */
+  referrer: string;
+  mode: ReferrersMode;
+  annotations: Record<string, string>;
+  /** The .prov text. */
+  text: string;
+}
+
+/**
+ * Every provenance referrer of `subject` in `repo` with its .prov text, in
+ * the order the registry lists them. Referrers that are not readable
+ * provenance artifacts are skipped (another tool's artifact under our type).
+ */
+export async function attachedProvenances(repo: Repository, subject: string): Promise<AttachedProvenance[]> {
+  const { referrers, mode } = await listReferrers(repo, subject, { artifactType: PROVENANCE_ARTIFACT_TYPE });
+  const out: AttachedProvenance[] = [];
+  for (const r of referrers) {
+    const prov = await readOne(repo, r);
+    if (prov !== undefined) out.push({ referrer: r.digest, mode, annotations: r.annotations ?? {}, text: prov });
+  }
+  return out;
+}
+
+async function readOne(repo: Repository, r: ReferrerDescriptor): Promise<string | undefined> {
+  const manifest = await repo.fetchManifest(r.digest);
+  const layer = provenanceLayerOf(manifest.bytes);
+  if (!layer || layer.size > DEFAULT_MAX_PROV_BYTES) return undefined;
+  return (await repo.fetchBlobBytes(layer, DEFAULT_MAX_PROV_BYTES)).toString('utf8');
+}

@@ -1,0 +1,180 @@
+/**
+ * Artifacts that refer to a manifest (signatures, provenance, SBOMs): the
+ * OCI 1.1 referrers API where the registry has it, else the fallback tag
+ * schema (an image index at tag `sha256-<hex>` that clients keep up to date).
+ * See ../shared/docs/oci-registries.md §1.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RegistryError } from '../errors.js';
+import type { Descriptor } from './descriptor.js';
+import { digestOf, isDigest } from './digest.js';
+import { OCI_INDEX, OCI_MANIFEST } from './helm-media.js';
+import type { Repository } from './repository.js';
+
+/** Where a registry keeps referrers. */
+export type ReferrersMode = 'api' | 'fallback';
+
+/** A referrer as an index lists it: a manifest descriptor with its artifact type and annotations. */
+export interface ReferrerDescriptor extends Descriptor {
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface ReferrerList {
+  referrers: ReferrerDescriptor[];
+  /** Where they were found. */
+  mode: ReferrersMode;
+}
+
+const ZERO_DIGEST = `sha256:${'0'.repeat(64)}`;
+
+// One probe per registry and client: the answer does not change within a run.
+const probes = new WeakMap<object, Map<string, Promise<boolean>>>();
+
+/**
+ * Whether the registry has the referrers API: a GET for a digest nothing can
+ * refer to answers 200 with an image index (oci-registries.md §1).
+ */
+export function hasReferrersApi(repo: Repository): Promise<boolean> {
+  let perClient = probes.get(repo.client);
+  if (!perClient) probes.set(repo.client, (perClient = new Map()));
+  let probe = perClient.get(repo.registry);
+  if (!probe) {
+    probe = repo.fetchReferrersIndex(ZERO_DIGEST).then((index) => index !== undefined);
+    // A failed probe (network) is not an answer: ask again next time.
+    probe.catch(() => perClient!.delete(repo.registry));
+    perClient.set(repo.registry, probe);
+  }
+  return probe;
+}
+
+/**
+ * The fallback tag of a subject: `<alg>-<hex>`, cut to the 128 characters a
+ * tag may have (sha512 digests are longer), as the spec says.
+ */
+export function fallbackTag(subject: string): string {
+  if (!isDigest(subject)) throw new RegistryError(`not a digest: ${subject}`);
+  return subject.replace(':', '-').slice(0, 128);
+}
+
+function asReferrers(manifests: unknown[], subject: string): ReferrerDescriptor[] {
+  const out: ReferrerDescriptor[] = [];
+  const seen = new Set<string>();
+  for (const m of manifests) {
+    const d = m as Partial<ReferrerDescriptor> | null;
+    if (!d || typeof d.digest !== 'string' || !isDigest(d.digest) || typeof d.mediaType !== 'string' || typeof d.size !== 'number') continue;
+    if (d.digest === subject || seen.has(d.digest)) continue;
+    seen.add(d.digest);
+    const r: ReferrerDescriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
+    if (typeof d.artifactType === 'string') r.artifactType = d.artifactType;
+    if (d.annotations && typeof d.annotations === 'object') r.annotations = { ...(d.annotations as Record<string, string>) };
+    out.push(r);
+  }
+  return out;
+}
+
+/** The fallback index at `sha256-<hex>`, or an empty list when there is none. */
+async function readFallbackIndex(repo: Repository, subject: string): Promise<ReferrerDescriptor[]> {
+  const tag = fallbackTag(subject);
+  const found = await repo.headManifest(tag);
+  if (!found) return [];
+  const { bytes } = await repo.fetchManifest(tag, [OCI_INDEX]);
+  let body: { manifests?: unknown };
+  try {
+    body = JSON.parse(bytes.toString('utf8')) as { manifests?: unknown };
+  } catch {
+    throw new RegistryError(`the fallback referrers tag ${repo.refText(tag)} is not valid JSON`, undefined, {
+      hint: 'it was written by another tool; delete the tag to let chartprov rebuild it',
+    });
+  }
+  return asReferrers(Array.isArray(body.manifests) ? body.manifests : [], subject);
+}
+
+/** Every referrer of `subject`, optionally only those of one artifact type. */
+export async function listReferrers(repo: Repository, subject: string, opts: { artifactType?: string } = {}): Promise<ReferrerList> {
+  const keep = (list: ReferrerDescriptor[]) => (opts.artifactType ? list.filter((r) => r.artifactType === opts.artifactType) : list);
+  if (await hasReferrersApi(repo)) {
+    const index = await repo.fetchReferrersIndex(subject, opts.artifactType);
+    // A registry may ignore the filter (no OCI-Filters-Applied): filter here either way.
+    if (index) return { referrers: keep(asReferrers(index.manifests, subject)), mode: 'api' };
+  }
+  return { referrers: keep(await readFallbackIndex(repo, subject)), mode: 'fallback' };
+}
+
+export interface AttachResult {
+  /** Digest of the referrer manifest. */
+  digest: string;
+  mode: ReferrersMode;
+  /** False when the same manifest was already attached (nothing changed). */
+  created: boolean;
+}
+
+export interface AttachOptions {
+  /** Attempts at the fallback index before giving up on concurrent writers. */
+  attempts?: number;
+  /** How long to wait before checking again that a concurrent writer did not drop our entry. */
+  settleMs?: number;
+}
+
+/**
+ * Stores `manifest` (an image manifest whose `subject` is `subject`) and
+ * makes it findable: through the referrers API when the registry indexes
+ * it, else by adding it to the fallback index. Blobs the manifest names must
+ * already be pushed.
+ */
+export async function attachReferrer(
+  repo: Repository,
+  subject: string,
+  manifest: { bytes: Uint8Array; artifactType: string; annotations?: Record<string, string> },
+  opts: AttachOptions = {},
+): Promise<AttachResult> {
+  const digest = digestOf(manifest.bytes);
+  const existed = (await repo.headManifest(digest)) !== undefined;
+  const pushed = existed ? { digest, subject: undefined } : await repo.pushManifest(digest, manifest.bytes, OCI_MANIFEST);
+  // The registry indexed it: OCI-Subject on the PUT, or an API the probe found.
+  if (pushed.subject === subject || (await hasReferrersApi(repo))) return { digest, mode: 'api', created: !existed };
+  const entry: ReferrerDescriptor = {
+    mediaType: OCI_MANIFEST,
+    digest,
+    size: manifest.bytes.byteLength,
+    artifactType: manifest.artifactType,
+    ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
+  };
+  const added = await addToFallbackIndex(repo, subject, entry, opts);
+  return { digest, mode: 'fallback', created: !existed || added };
+}
+
+/**
+ * Read-modify-write of the fallback index. The registry has no conditional
+ * PUT (distribution ignores If-Match), so a concurrent writer can replace our
+ * update with an index it read before it. After writing, our entry must
+ * still be there after two pauses (long enough for such a writer's PUT to
+ * land); if it is gone, add it again. Every writer does the same, so every
+ * entry ends up present.
+ */
+async function addToFallbackIndex(repo: Repository, subject: string, entry: ReferrerDescriptor, opts: AttachOptions): Promise<boolean> {
+  const attempts = opts.attempts ?? 8;
+  const settleMs = opts.settleMs ?? 150;
+  const tag = fallbackTag(subject);
+  const present = async () => (await readFallbackIndex(repo, subject)).some((r) => r.digest === entry.digest);
+  const presentAfterPause = async () => {
+    await sleep(settleMs * (1 + Math.random()));
+    return present();
+  };
+  let wrote = false;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const current = await readFallbackIndex(repo, subject);
+    if (!current.some((r) => r.digest === entry.digest)) {
+      const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...current, entry] };
+      await repo.pushManifest(tag, Buffer.from(JSON.stringify(index)), OCI_INDEX);
+      wrote = true;
+    } else if (!wrote) {
+      // Attached before (by us in an earlier run, or by another writer): nothing to do.
+      return false;
+    }
+    if ((await presentAfterPause()) && (await presentAfterPause())) return true;
+  }
+  throw new RegistryError(`could not add ${entry.digest} to the referrers index ${repo.refText(tag)}: other writers kept replacing it`, undefined, {
+    hint: 'run the command again; if it keeps failing, another tool is rewriting that tag',
+  });
+}
