@@ -112,7 +112,14 @@ async function start(opts: StartRegistryOptions, release: () => Promise<void>): 
     ...(opts.log ? { log: opts.log } : {}),
   };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(state, req, res);
-  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createHttpServer(onRequest);
+  // No limit on a whole request: a 1 GiB layer over a slow link takes long (Node's default
+  // requestTimeout of 5 minutes cut such uploads off). Slow or stalled peers are handled
+  // by the header timeout and by closing a socket idle for two minutes.
+  const serverOptions = { requestTimeout: 0, headersTimeout: 60_000 };
+  const server: Server = opts.tls
+    ? createHttpsServer({ ...serverOptions, cert: opts.tls.cert, key: opts.tls.key }, onRequest)
+    : createHttpServer(serverOptions, onRequest);
+  server.timeout = 120_000;
   const bindHost = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -162,13 +169,16 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
   try {
     await route(state, req, res, url);
   } catch (err) {
+    const httpError = toHttpError(err);
+    // The cause of a 500 is for the operator (the client only gets "internal error").
+    if (httpError.status >= 500 && state.log) state.log(`${req.method} ${url.pathname} failed: ${describeInternal(err)}`);
     if (res.headersSent) {
       res.destroy();
       return;
     }
     // A body the route did not read must be drained for the connection to stay usable.
     if (!req.readableEnded) req.resume();
-    sendError(res, toHttpError(err), req.method === 'HEAD');
+    sendError(res, httpError, req.method === 'HEAD');
   }
 }
 
@@ -254,4 +264,10 @@ function realmOf(state: ServerState, req: IncomingMessage): string {
   if (state.externalUrl) return `${state.externalUrl}/service/token`;
   const host = req.headers.host && /^[A-Za-z0-9.\-:[\]]+$/.test(req.headers.host) ? req.headers.host : 'localhost';
   return `${state.scheme}://${host}/service/token`;
+}
+
+function describeInternal(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? `${e.code}: ` : '';
+  return `${code}${typeof e?.message === 'string' ? e.message.split('\n')[0] : String(err)}`;
 }

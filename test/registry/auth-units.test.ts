@@ -152,15 +152,28 @@ describe('grants', () => {
 });
 
 describe('login limiter', () => {
-  test('blocks an account after too many failures, and an address after more', () => {
+  test('blocks an account from one address, and an address after more; nobody else is locked out', () => {
     const lim = new LoginLimiter({ windowMs: 60_000, perAccount: 3, perAddress: 5 });
     for (let i = 0; i < 3; i++) lim.failed('alice', '10.0.0.1');
-    assert.ok(lim.retryAfter('alice', '10.0.0.2') > 0);
+    assert.ok(lim.retryAfter('alice', '10.0.0.1') > 0, 'the guesser is blocked');
+    assert.equal(lim.retryAfter('alice', '10.0.0.2'), 0, 'alice from elsewhere is not');
     assert.equal(lim.retryAfter('bob', '10.0.0.2'), 0);
     for (let i = 0; i < 2; i++) lim.failed(`u${i}`, '10.0.0.1');
     assert.ok(lim.retryAfter('carol', '10.0.0.1') > 0, 'the address is blocked for any account');
-    lim.succeeded('alice');
-    assert.equal(lim.retryAfter('alice', '10.0.0.2'), 0);
+    lim.failed('dave', '10.0.0.3');
+    lim.succeeded('dave', '10.0.0.3');
+    assert.equal(lim.retryAfter('dave', '10.0.0.3'), 0);
+  });
+
+  test('a name longer than any account costs no bcrypt and no limiter entry', async () => {
+    const acc = await Accounts.open(join(work, 'limiter'));
+    const { AccessControl } = await import('../../src/registry/auth/control.js');
+    const ac = await AccessControl.open({ dataDir: join(work, 'limiter') });
+    void acc;
+    const t0 = Date.now();
+    for (let i = 0; i < 50; i++) assert.equal(await ac.login('x'.repeat(300 + i), 'pw', '10.0.0.9'), undefined);
+    assert.ok(Date.now() - t0 < 1000, 'no bcrypt was paid');
+    assert.equal(ac.limiter.retryAfter('anyone', '10.0.0.9'), 0);
   });
 });
 
@@ -168,6 +181,20 @@ describe('tokens', () => {
   test('libtrust key id has the shape distribution matches', () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     assert.match(libtrustKeyId(publicKey), /^([A-Z2-7]{4}:){11}[A-Z2-7]{4}$/);
+  });
+
+  test('a lost certificate is rebuilt from the key (same kid); a foreign one is refused; the key is never replaced', async () => {
+    const dir = join(work, 'key-recovery');
+    const first = await loadOrCreateSigningKey(dir);
+    const { rm: remove, writeFile: write } = await import('node:fs/promises');
+    await remove(join(dir, 'token.crt'));
+    const rebuilt = await loadOrCreateSigningKey(dir);
+    assert.equal(rebuilt.keyId, first.keyId);
+    const other = await loadOrCreateSigningKey(join(work, 'key-other'));
+    await write(join(dir, 'token.crt'), other.certificatePem);
+    await assert.rejects(loadOrCreateSigningKey(dir), { code: 'SERVE_CONFIG_INVALID' });
+    await remove(join(dir, 'token.key'));
+    await assert.rejects(loadOrCreateSigningKey(dir), { code: 'SERVE_CONFIG_INVALID' }, 'a key is not made anew beside a certificate');
   });
 
   test('issued tokens verify; forged, expired and foreign ones do not', async () => {

@@ -340,8 +340,24 @@ describe('registry server', () => {
     const first = await startRegistry({ dataDir, auth: 'none' });
     await assert.rejects(startRegistry({ dataDir, auth: 'none' }), { code: 'REGISTRY_DATA_LOCKED' });
     await first.close();
+    // A lock left by a process that had our pid (a restarted container) is stale.
+    await writeFile(join(dataDir, '.lock'), JSON.stringify({ pid: process.pid, purpose: 'registry server', startedAt: 'then' }));
     const second = await startRegistry({ dataDir, auth: 'none' });
     await second.close();
+  });
+
+  test('PUT to an unknown upload with a body answers 404 on a live connection; sha512 manifest names are refused', async () => {
+    const body = Buffer.from('late body');
+    const res = await fetch(u(`/v2/raw/blobs/uploads/${'a'.repeat(32)}?digest=${digestOf(body)}`), { method: 'PUT', body });
+    assert.equal(res.status, 404);
+    assert.equal(await errorCode(res), 'BLOB_UPLOAD_UNKNOWN');
+    const config = Buffer.from('{"s":512}');
+    const cd = await pushBytes('raw', config);
+    const m = manifestOf({ mediaType: HELM_CONFIG, digest: cd, size: config.length }, []);
+    const sha512 = `sha512:${(await import('node:crypto')).createHash('sha512').update(m).digest('hex')}`;
+    const put = await fetch(u(`/v2/raw/manifests/${sha512}`), { method: 'PUT', body: m, headers: { 'Content-Type': OCI_MANIFEST } });
+    assert.equal(put.status, 400);
+    assert.equal(await errorCode(put), 'DIGEST_INVALID');
   });
 
   test('blob size limit: monolithic and chunked uploads past it are refused and leave nothing', async () => {

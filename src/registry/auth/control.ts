@@ -54,10 +54,15 @@ export class AccessControl {
 
   /** Checks user and password, counting failures per account and address. */
   async login(name: string, password: string, address: string): Promise<Principal | { limited: number } | undefined> {
-    const wait = this.limiter.retryAfter(name, address);
-    if (wait > 0) return { limited: wait };
+    // No account has such a name; it must not cost a bcrypt nor a limiter entry.
+    if (name.length > 255 || password.length > 1024) return undefined;
+    // Credentials that verified recently pass: a blocked guesser cannot lock their owner out.
+    if (!this.accounts.verifiedRecently(name, password)) {
+      const wait = this.limiter.retryAfter(name, address);
+      if (wait > 0) return { limited: wait };
+    }
     const principal = await this.accounts.authenticate(name, password);
-    if (principal) this.limiter.succeeded(name);
+    if (principal) this.limiter.succeeded(name, address);
     else this.limiter.failed(name, address);
     return principal;
   }
@@ -111,7 +116,11 @@ export class AccessControl {
   /** `GET /v2/_catalog` is for system admins (Harbor's rule too). */
   permitsCatalog(caller: Caller): boolean {
     const state = this.accounts.store.current();
-    if (caller.kind === 'token') return caller.access.some((a) => a.type === 'registry' && a.name === 'catalog' && a.actions.includes('*'));
+    if (caller.kind === 'token') {
+      const principal = this.principalOf(caller);
+      const granted = caller.access.some((a) => a.type === 'registry' && a.name === 'catalog' && a.actions.includes('*'));
+      return granted && principal !== undefined && isSystemAdmin(state, principal);
+    }
     return caller.kind === 'basic' && isSystemAdmin(state, caller.principal);
   }
 
@@ -123,7 +132,8 @@ export class AccessControl {
       const user = state.users.find((u) => u.name === caller.subject);
       if (user) return { kind: 'user', name: user.name, admin: user.admin };
       const robot = state.robots.find((r) => r.name === caller.subject);
-      if (robot) return { kind: 'robot', name: robot.name, permissions: robot.permissions };
+      const expired = robot?.expiresAt !== undefined && Date.parse(robot.expiresAt) < Date.now();
+      if (robot && !robot.disabled && !expired) return { kind: 'robot', name: robot.name, permissions: robot.permissions };
     }
     return undefined;
   }

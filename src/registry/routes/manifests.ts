@@ -103,7 +103,10 @@ async function putManifest(ctx: RouteContext, name: string, reference: string): 
   }
   if (parsed.mediaType !== undefined && parsed.mediaType !== contentType)
     throw invalid('manifest mediaType does not match Content-Type', { mediaType: parsed.mediaType, contentType });
-  const digest = digestOf(bytes, reference.startsWith('sha512:') ? 'sha512' : 'sha256');
+  // Manifests are stored under their sha256 (as distribution does); a sha512 name would be a 201 for a 404.
+  if (reference.startsWith('sha512:'))
+    throw new HttpError(400, 'DIGEST_INVALID', 'manifests are stored by sha256 digest; push by tag or by sha256', { digest: reference.slice(0, 200) });
+  const digest = digestOf(bytes);
   if (isDigest(reference) && reference !== digest)
     throw new HttpError(400, 'DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: reference, actual: digest });
 

@@ -93,6 +93,8 @@ export async function uploadRoute(ctx: RouteContext, name: string, id: string): 
     }
     case 'PUT': {
       const digest = checkDigestParam(url.searchParams.get('digest'));
+      // Before the body goes to storage, so the 404 reaches a client still sending.
+      if ((await storage.uploadSize(name, id)) === undefined) throw uploadUnknown(id);
       await storage.commitUpload(name, id, digest, hasBody(req) ? req : undefined, ctx.limits.maxBlobBytes);
       blobCreated(ctx, name, digest);
       return;

@@ -10,6 +10,7 @@
  * taken over; a lock from another host is never called stale, because its
  * pid means nothing here.
  */
+import { readFileSync } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -29,6 +30,8 @@ interface LockInfo {
   purpose: string;
   startedAt: string;
   host?: string;
+  /** Start time of the locking process (Linux), to tell it from a later process given the same pid. */
+  processStart?: number;
 }
 
 /** What is on disk: the exact text (to compare before replacing it) and, if it parses, what it says. */
@@ -50,12 +53,19 @@ export async function acquireDataLock(dataDir: string, purpose: string): Promise
   const dir = resolve(dataDir);
   await ensureDir(dir);
   const path = join(dir, LOCK_FILE);
-  const mine = JSON.stringify({ pid: process.pid, purpose, startedAt: new Date().toISOString(), host: hostname() } satisfies LockInfo);
+  const start = processStart(process.pid);
+  const mine = JSON.stringify({
+    pid: process.pid,
+    purpose,
+    startedAt: new Date().toISOString(),
+    host: hostname(),
+    ...(start !== undefined ? { processStart: start } : {}),
+  } satisfies LockInfo);
   for (const deadline = Date.now() + GIVE_UP_MS; Date.now() < deadline;) {
     if (await createExclusive(path, mine)) return ownedLock(path, mine);
     const held = await readSettledLock(path);
     if (held === undefined) continue; // released meanwhile: try the create again
-    if (held.info && isLive(held.info)) throw lockedError(dir, held.info);
+    if (held.info && isLive(held.info, path)) throw lockedError(dir, held.info);
     if (await takeOver(path, held, mine)) return ownedLock(path, mine);
   }
   throw new DataLockedError(`registry data folder ${dir} keeps changing hands; could not lock it for ${purpose}`);
@@ -114,20 +124,41 @@ function parseLock(raw: string): LockInfo | undefined {
       purpose: typeof value.purpose === 'string' ? value.purpose : 'another process',
       startedAt: typeof value.startedAt === 'string' ? value.startedAt : 'an unknown time',
       ...(typeof value.host === 'string' ? { host: value.host } : {}),
+      ...(Number.isSafeInteger(value.processStart) ? { processStart: value.processStart as number } : {}),
     };
   } catch {
     return undefined;
   }
 }
 
-function isLive(info: LockInfo): boolean {
+/** Lock files this process holds now: a lock naming our pid that is not among them was left by an earlier process. */
+const heldHere = new Set<string>();
+
+function isLive(info: LockInfo, path?: string): boolean {
   if (info.host !== undefined && info.host !== hostname()) return true;
+  // A restarted container often gets the same pid (and host name) as the process that died holding the lock.
+  if (info.pid === process.pid) return path === undefined || heldHere.has(path);
   try {
     process.kill(info.pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to another user.
     return errnoOf(err) === 'EPERM';
+  }
+  // The pid exists; it is the same process only if it started when the lock's did (pids get reused).
+  const start = processStart(info.pid);
+  return info.processStart === undefined || start === undefined || start === info.processStart;
+}
+
+/** The process's start time in clock ticks since boot (Linux /proc/PID/stat field 22), or undefined elsewhere. */
+function processStart(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    return Number.isSafeInteger(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -168,10 +199,12 @@ async function clearDeadClaim(claim: string): Promise<void> {
 
 function ownedLock(path: string, mine: string): DataLock {
   let released = false;
+  heldHere.add(path);
   return {
     async release() {
       if (released) return;
       released = true;
+      heldHere.delete(path);
       // Never remove a lock that is no longer ours (e.g. taken over after we were presumed dead).
       const held = await readLock(path);
       if (held?.raw === mine) await rm(path, { force: true });

@@ -97,12 +97,13 @@ export class UploadArea {
 
   private async appendLocked(repo: string, id: string, data: Readable, opts: AppendOptions): Promise<number> {
     const size = await this.size(repo, id);
+    // Drain, not destroy: the error response must still reach the client on this connection.
     if (size === undefined) {
-      data.destroy();
+      data.resume();
       throw new UploadUnknownError(id);
     }
     if (opts.offset !== undefined && opts.offset !== size) {
-      data.destroy();
+      data.resume();
       throw new UploadOffsetError(size, opts.offset);
     }
     const k = key(repo, id);
