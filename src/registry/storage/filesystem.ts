@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobUnknownError, RangeNotSatisfiableError, StorageCorruptError } from './errors.js';
 import { ensureDir, fileSize, isFile, isMissing, listDir, moveIntoPlace, readIfExists, removeLink, writeAtomic } from './files.js';
+import { KeyedLock } from './keyed-lock.js';
 import { Layout } from './layout.js';
 import { isDigest } from '../../oci/digest.js';
 import { checkDigest, checkMediaType, checkTag, isTag } from './names.js';
@@ -35,6 +36,7 @@ export async function createFilesystemStorage(root: string): Promise<RegistrySto
 class FilesystemStorage implements RegistryStorage {
   private readonly uploads: UploadArea;
   private readonly manifestCache = new Map<string, Buffer>();
+  private readonly tagLocks = new KeyedLock();
   private manifestCacheBytes = 0;
 
   constructor(private readonly layout: Layout) {
@@ -133,8 +135,17 @@ class FilesystemStorage implements RegistryStorage {
     // The revision record carries the media type: one atomic file says both
     // "this repository holds the manifest" and how to serve it.
     await writeAtomic(this.layout.revisionLink(repo, digest), JSON.stringify({ digest, mediaType }));
-    if (tag !== undefined) await writeAtomic(this.layout.tagLink(repo, tag), digest);
+    if (tag !== undefined) await this.tagLock(repo, () => writeAtomic(this.layout.tagLink(repo, tag), digest));
     return digest;
+  }
+
+  /**
+   * Serialises tag changes within a repository: a delete reads a tag,
+   * compares, then removes it, and a tag moved elsewhere in between must not
+   * be removed with it.
+   */
+  private tagLock<T>(repo: string, fn: () => Promise<T>): Promise<T> {
+    return this.tagLocks.run(repo, fn);
   }
 
   async getManifest(repo: string, reference: string): Promise<StoredManifest | undefined> {
@@ -178,11 +189,13 @@ class FilesystemStorage implements RegistryStorage {
     const link = this.layout.revisionLink(repo, digest);
     if (!(await isFile(link))) return false;
     // Tags first, so that no tag is ever left naming a revision that is gone.
-    for (const tag of await this.listTags(repo)) {
-      const target = await readIfExists(this.layout.tagLink(repo, tag));
-      if (target?.toString('utf8') === digest) await removeLink(this.layout.tagLink(repo, tag));
-    }
-    return removeLink(link);
+    return this.tagLock(repo, async () => {
+      for (const tag of await this.listTags(repo)) {
+        const target = await readIfExists(this.layout.tagLink(repo, tag));
+        if (target?.toString('utf8') === digest) await removeLink(this.layout.tagLink(repo, tag));
+      }
+      return removeLink(link);
+    });
   }
 
   async listReferrers(repo: string, subject: string): Promise<string[]> {

@@ -12,6 +12,7 @@ import { digestAlgorithm } from '../../oci/digest.js';
 import { DigestInvalidError, UploadOffsetError, UploadTooLargeError, UploadUnknownError } from './errors.js';
 import { ensureDir, FILE_MODE, fileSize, fsyncDir, fsyncFile, hashFile, isMissing, writeAtomic } from './files.js';
 import type { Layout } from './layout.js';
+import { KeyedLock } from './keyed-lock.js';
 import { checkDigest, isUploadId } from './names.js';
 
 export interface AppendOptions {
@@ -29,7 +30,7 @@ interface HashState {
 
 export class UploadArea {
   private readonly hashes = new Map<string, HashState>();
-  private readonly locks = new Map<string, Promise<void>>();
+  private readonly locks = new KeyedLock();
 
   constructor(private readonly layout: Layout) {}
 
@@ -40,7 +41,7 @@ export class UploadArea {
     await writeAtomic(join(dir, 'startedat'), new Date().toISOString());
     await (await open(join(dir, 'data'), 'wx', FILE_MODE)).close();
     await fsyncDir(dir);
-    this.hashes.set(key(repo, id), { hash: createHash('sha256'), size: 0 });
+    this.remember(key(repo, id), { hash: createHash('sha256'), size: 0 });
     return id;
   }
 
@@ -144,7 +145,7 @@ export class UploadArea {
     } finally {
       await fh.close();
     }
-    if (hash) this.hashes.set(k, { hash, size: position });
+    if (hash) this.remember(k, { hash, size: position });
     else this.hashes.delete(k);
     return position;
   }
@@ -155,26 +156,29 @@ export class UploadArea {
     return hashFile(this.dataPath(repo, id), algorithm);
   }
 
+  /**
+   * Keeps an upload's running hash, the most recently used ones only: clients
+   * that open uploads and walk away must not grow memory without bound. An
+   * upload whose state was dropped is re-hashed from its file at commit.
+   */
+  private remember(k: string, state: HashState): void {
+    this.hashes.delete(k);
+    this.hashes.set(k, state);
+    while (this.hashes.size > MAX_HASH_STATES) this.hashes.delete(this.hashes.keys().next().value!);
+  }
+
   /** Serialises work on one upload within this process: appends, commit and cancel never interleave. */
   private async locked<T>(repo: string, id: string, fn: () => Promise<T>): Promise<T> {
     if (!isUploadId(id)) throw new UploadUnknownError(String(id));
     this.layout.uploadDir(repo, id); // validates the name before anything queues
-    const k = key(repo, id);
-    const run = (this.locks.get(k) ?? Promise.resolve()).then(fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(k, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(k) === tail) this.locks.delete(k);
-    }
+    return this.locks.run(key(repo, id), fn);
   }
+
 }
 
 const WRITE_BATCH = 1 << 20;
+/** Running hashes kept for uploads in progress (~1.2 KB each). */
+const MAX_HASH_STATES = 4096;
 
 function key(repo: string, id: string): string {
   return `${repo}\n${id}`;
