@@ -29,6 +29,8 @@ export { resolveChart } from './flows/resolve-chart.js';
 export type { ResolvedChart } from './flows/resolve-chart.js';
 export { registryLogin, registryLogout } from './flows/registry-login.js';
 export { attachProvenance } from './flows/attach-provenance.js';
+export { signChartInRegistry } from './flows/sign-in-registry.js';
+export type { SignInRegistryOptions, SignInRegistryResult } from './flows/sign-in-registry.js';
 export type { AttachProvenanceOptions, AttachProvenanceResult, AttachedSigner } from './flows/attach-provenance.js';
 export { attachedProvenances } from './flows/referrer-provenance.js';
 export type { AttachedProvenance } from './flows/referrer-provenance.js';

@@ -86,10 +86,13 @@ signingOptions(
   .action(action(async () => (await import('./commands/package.js')).packageCommand));
 
 signingOptions(
-  program
-    .command('sign')
-    .description('sign existing chart archives into <chart>.tgz.prov')
-    .argument('<charts...>', 'chart archives (.tgz)'),
+  registryOptions(
+    program
+      .command('sign')
+      .description('sign existing chart archives into <chart>.tgz.prov, or charts in a registry (the .prov is attached to them)')
+      .argument('<charts...>', 'chart archives (.tgz), or oci://HOST/PATH/NAME:VERSION references')
+      .option('--version <version>', 'for an oci:// reference without a tag: exact version or SemVer range'),
+  ),
 )
   .addOption(outputOption())
   .action(action(async () => (await import('./commands/sign.js')).signCommand));

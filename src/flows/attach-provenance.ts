@@ -12,6 +12,7 @@ import { PROVENANCE_ARTIFACT_TYPE, provenanceArtifact, provenanceLayerOf } from 
 import { attachReferrer, listReferrers, type AttachOptions, type ReferrersMode } from '../oci/referrers.js';
 import { claimedSigner, checkProvenanceMatches, parseProvenance, verifyProvenance } from '../provenance/index.js';
 import type { ParsedProvenance } from '../provenance/parse.js';
+import type { SignerInfo } from '../provenance/index.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { resolveChart, type ResolvedChart } from './resolve-chart.js';
 import { loadVerificationKeys, readProvenanceFile } from './verify-charts.js';
@@ -26,6 +27,8 @@ export interface AttachProvenanceOptions extends RegistryOptions {
   provenance?: string;
   /** Public keyrings: when given, the signature must hold (a signer not in them is only a warning). */
   keyrings?: string[];
+  /** The signer as the caller has just checked it (sign in place): no keyring needed. */
+  checkedSigner?: SignerInfo;
   /** Fallback-index tuning (tests, copy). */
   attach?: AttachOptions;
   now?: Date;
@@ -66,7 +69,9 @@ export async function attachProvenance(opts: AttachProvenanceOptions): Promise<A
     const fileName = `${meta.name}-${meta.version}.tgz`;
     checkBelongs(parsed, chart, meta, fileName);
     const warnings: string[] = [];
-    const signer = await signerOf(parsed, provenance, chart, meta, fileName, keys, opts.now, warnings);
+    const signer = opts.checkedSigner
+      ? { ...pickSigner(opts.checkedSigner), verified: true }
+      : await signerOf(parsed, provenance, chart, meta, fileName, keys, opts.now, warnings);
     const artifact = provenanceArtifact({
       subject: { mediaType: chart.mediaType, digest: chart.digest, size: chart.manifestBytes.byteLength },
       prov: Buffer.from(provenance, 'utf8'),
@@ -120,6 +125,10 @@ function checkBelongs(parsed: ParsedProvenance, chart: ResolvedChart, meta: { na
   }
 }
 
+function pickSigner(s: SignerInfo): Omit<AttachedSigner, 'verified'> {
+  return { keyId: s.keyId, fingerprint: s.fingerprint, userId: s.userId, signedAt: s.signedAt };
+}
+
 async function signerOf(
   parsed: ParsedProvenance,
   provenance: string,
@@ -137,7 +146,7 @@ async function signerOf(
   }
   try {
     const v = await verifyProvenance({ provenance, fileName, sha256: chart.chart.digest, keys, chartMetadata: meta, ...(now ? { now } : {}) });
-    return { keyId: v.signer.keyId, fingerprint: v.signer.fingerprint, userId: v.signer.userId, signedAt: v.signer.signedAt, verified: true };
+    return { ...pickSigner(v.signer), verified: true };
   } catch (err) {
     if (!(err instanceof SignerUnknownError)) throw err;
     warnings.push(`${err.message}: attached, but nobody with that keyring can verify it`);

@@ -156,6 +156,26 @@ for (const t of targets) {
       assert.equal(who.length, 2);
     });
 
+    test('sign in place: a chart pushed unsigned gets a referrer signed now; its tag and digest stay', async () => {
+      const base = `oci://${t.host()}/${t.project}/inplace`;
+      const pushed = await cli(['push', bareChart, base, '-o', 'json']);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const digest = JSON.parse(pushed.stdout).results[0].digest as string;
+      const signed = await cli(['sign', `${base}/hello-world`, '--version', '0.1.0', '--key', 'John', '--keyring', keyFile('john-secring.gpg'), '-o', 'json']);
+      assert.equal(signed.code, 0, signed.stderr);
+      const r = JSON.parse(signed.stdout).signed[0];
+      assert.equal(r.chart.digest, digest);
+      assert.equal(r.mode, t.mode);
+      assert.equal(r.signer.verified, true);
+      assert.match(r.signedBy.userId, /John The Signer/);
+      const again = await cli(['attach', `${base}/hello-world:0.1.0`, goldens.helm4.prov, '-o', 'json']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.notEqual(JSON.parse(again.stdout).referrer, r.referrer, 'the golden prov is another signature of the same chart');
+      const text = await cli(['sign', `${base}/hello-world:0.1.0`, '--key', 'John', '--keyring', keyFile('john-secring.gpg')]);
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, /^Signed .*@sha256:[0-9a-f]{64} \(by John The Signer/m);
+    });
+
     test('a prov for another chart is refused and nothing is attached', async () => {
       const other = await cli(['attach', ref(), otherProv, '-o', 'json']);
       assert.notEqual(other.code, 0);
