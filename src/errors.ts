@@ -427,6 +427,14 @@ export class DataLockedError extends ChartprovError {
   }
 }
 
+/** Signatures were found and hold, but not the ones a policy asks for (--require-signers, --key-id). */
+export class SignaturePolicyError extends ChartprovError {
+  readonly code = 'SIGNATURE_POLICY';
+  protected get defaultHint(): string {
+    return 'have the missing signers sign the chart (chartprov sign oci://…), or relax --require-signers / --key-id';
+  }
+}
+
 export function isChartprovError(err: unknown): err is ChartprovError {
   return err instanceof ChartprovError;
 }

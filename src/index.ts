@@ -25,7 +25,21 @@ export { pullChart, pullCharts } from './flows/pull-chart.js';
 export type { PullChartOptions, PullChartResult, PullChartsOptions, PullChartsResult, PullResult } from './flows/pull-chart.js';
 export { listChartVersions, showChart } from './flows/browse.js';
 export type { ListVersionsResult, ShowChartOptions, ShowChartResult } from './flows/browse.js';
-export { resolveChart } from './flows/resolve-chart.js';
+export { discover, referrerKind } from './flows/discover.js';
+export type {
+  DiscoveredReferrer,
+  DiscoveredSigner,
+  DiscoverOptions,
+  DiscoverResult,
+  ProvenanceCheck,
+  ProvenanceStatus,
+  ReferrerKind,
+} from './flows/discover.js';
+export { verifyRemoteChart } from './flows/verify-remote.js';
+export type { VerifyRemoteOptions, VerifyRemoteResult } from './flows/verify-remote.js';
+export { checkSignatures, decideSignatures, registrySignatures } from './flows/chart-signatures.js';
+export type { SignatureCandidate, SignatureCheck, SignatureDecision, SignaturePolicy, SignatureSource } from './flows/chart-signatures.js';
+export { resolveChart, readChartConfig } from './flows/resolve-chart.js';
 export type { ResolvedChart } from './flows/resolve-chart.js';
 export { registryLogin, registryLogout } from './flows/registry-login.js';
 export { attachProvenance } from './flows/attach-provenance.js';

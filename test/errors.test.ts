@@ -53,6 +53,7 @@ const makers: Record<string, Make> = {
   ProjectNotEmptyError: (m, d) => new errors.ProjectNotEmptyError(m, d),
   PasswordPolicyError: (m, d) => new errors.PasswordPolicyError(m, d),
   ServeConfigError: (m, d) => new errors.ServeConfigError(m, d),
+  SignaturePolicyError: (m, d) => new errors.SignaturePolicyError(m, d),
 };
 
 const exportedClasses = Object.entries(errors).filter(

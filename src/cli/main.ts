@@ -97,12 +97,17 @@ signingOptions(
   .addOption(outputOption())
   .action(action(async () => (await import('./commands/sign.js')).signCommand));
 
-program
-  .command('verify')
-  .description('verify charts against their .prov: signature, signer, archive digest, name and version')
-  .argument('<charts...>', 'chart archives (.tgz); each needs <chart>.tgz.prov beside it')
-  .option('--keyring <file>', 'public keyring: pubring.gpg, .asc, pubring.kbx or a gpg home (repeatable)', collect)
-  .option('--prov <file>', 'the .prov to use (single chart only)')
+registryOptions(
+  program
+    .command('verify')
+    .description('verify charts against their .prov: signature, signer, archive digest, name and version; for oci:// charts every signature the registry holds')
+    .argument('<charts...>', 'chart archives (.tgz) with <chart>.tgz.prov beside them, or oci://HOST/PATH/NAME[:TAG|@sha256:…] references')
+    .option('--keyring <file>', 'public keyring: pubring.gpg, .asc, pubring.kbx or a gpg home (repeatable)', collect)
+    .option('--prov <file>', 'the .prov to use (single chart only)')
+    .option('--version <version>', 'for an oci:// reference without a tag: exact version or SemVer range')
+    .option('--require-signers <n>', 'oci://: at least N distinct signers must have valid signatures', '1')
+    .option('--key-id <id>', 'oci://: only signatures by this key id or fingerprint count (repeatable)', collect),
+)
   .addOption(outputOption())
   .action(action(async () => (await import('./commands/verify.js')).verifyCommand));
 
@@ -163,6 +168,18 @@ registryOptions(
 )
   .addOption(outputOption())
   .action(action(async () => (await import('./commands/attach.js')).attachCommand));
+
+registryOptions(
+  program
+    .command('discover')
+    .description('show a chart with what is attached to it: its provenance layer and referrers (provenance, signatures, SBOMs)')
+    .argument('<ref>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST]')
+    .option('--version <version>', 'exact version or SemVer range, with a reference that names no tag (default: the highest version)')
+    .option('--keyring <file>', 'public keyring: verify each provenance against the chart (repeatable)', collect)
+    .option('--artifact-type <type>', "list only the chart's referrers of this artifactType"),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/discover.js')).discoverCommand));
 
 registryOptions(
   program

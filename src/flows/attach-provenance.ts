@@ -6,15 +6,16 @@
  * signature is checked when a keyring is given. Then it is stored as an
  * artifact whose `subject` is the chart (referrers API, or the fallback tag).
  */
-import { ChartTamperedError, ProvenanceMismatchError, RegistryError, SignerUnknownError, UsageError } from '../errors.js';
+import { ChartTamperedError, ProvenanceMismatchError, SignerUnknownError, UsageError } from '../errors.js';
 import { OCI_EMPTY_BYTES, OCI_EMPTY_CONFIG } from '../oci/helm-media.js';
 import { PROVENANCE_ARTIFACT_TYPE, provenanceArtifact, provenanceLayerOf } from '../oci/provenance-artifact.js';
 import { attachReferrer, listReferrers, type AttachOptions, type ReferrersMode } from '../oci/referrers.js';
 import { claimedSigner, checkProvenanceMatches, parseProvenance, verifyProvenance } from '../provenance/index.js';
 import type { ParsedProvenance } from '../provenance/parse.js';
+import { parseOciReference } from '../oci/reference.js';
 import type { SignerInfo } from '../provenance/index.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
-import { resolveChart, type ResolvedChart } from './resolve-chart.js';
+import { readChartConfig, resolveChart, type ResolvedChart } from './resolve-chart.js';
 import { loadVerificationKeys, readProvenanceFile } from './verify-charts.js';
 
 export interface AttachProvenanceOptions extends RegistryOptions {
@@ -59,13 +60,15 @@ export interface AttachProvenanceResult {
 
 export async function attachProvenance(opts: AttachProvenanceOptions): Promise<AttachProvenanceResult> {
   if (opts.provenance === undefined && !opts.provPath)
-    throw new UsageError('no provenance to attach', { hint: 'give the .prov file: chartprov attach oci://HOST/PATH/NAME:VERSION CHART.tgz.prov' });
+    throw new UsageError('no provenance to attach', {
+      hint: 'give the .prov file: chartprov attach oci://HOST/PATH/NAME:VERSION CHART.tgz.prov',
+    });
   const provenance = opts.provenance ?? (await readProvenanceFile(opts.provPath!, opts.reference, 'give the .prov made for this chart'));
   const parsed = parseProvenance(provenance);
   const keys = opts.keyrings?.length ? await loadVerificationKeys(opts.keyrings) : undefined;
   return withRegistryClient({ ...opts, registries: [registryOf(opts.reference)] }, async (client) => {
     const chart = await resolveChart(client, opts.reference, opts.version);
-    const meta = await chartMetadata(chart);
+    const meta = await readChartConfig(chart);
     const fileName = `${meta.name}-${meta.version}.tgz`;
     checkBelongs(parsed, chart, meta, fileName);
     const warnings: string[] = [];
@@ -94,21 +97,7 @@ export async function attachProvenance(opts: AttachProvenanceOptions): Promise<A
 }
 
 function registryOf(reference: string): string {
-  return reference.replace(/^oci:\/\//, '').split('/')[0] ?? '';
-}
-
-/** name and version from the chart's config blob (small JSON). */
-async function chartMetadata(chart: ResolvedChart): Promise<{ name: string; version: string }> {
-  const bytes = await chart.repo.fetchBlobBytes(chart.config, 1 << 20);
-  let config: { name?: unknown; version?: unknown };
-  try {
-    config = JSON.parse(bytes.toString('utf8')) as typeof config;
-  } catch (cause) {
-    throw new RegistryError(`the config of ${chart.reference} is not valid JSON`, undefined, { cause });
-  }
-  if (typeof config.name !== 'string' || typeof config.version !== 'string')
-    throw new RegistryError(`the config of ${chart.reference} has no chart name and version`);
-  return { name: config.name, version: config.version };
+  return parseOciReference(reference, { requireScheme: true }).registry;
 }
 
 /** The prov names this archive (by its layer digest, which is the .tgz's sha256) and this name/version. */
@@ -118,9 +107,12 @@ function checkBelongs(parsed: ParsedProvenance, chart: ResolvedChart, meta: { na
   } catch (err) {
     // Against a registry's chart, a digest mismatch means the prov is about other bytes, not that the chart was altered.
     if (err instanceof ChartTamperedError)
-      throw new ProvenanceMismatchError(`the .prov is about other archive bytes than ${chart.reference} (chart layer ${chart.chart.digest})`, {
-        hint: 'attach the .prov made for the archive that was pushed, or sign the pushed chart in place (chartprov sign oci://…)',
-      });
+      throw new ProvenanceMismatchError(
+        `the .prov is about other archive bytes than ${chart.reference} (chart layer ${chart.chart.digest})`,
+        {
+          hint: 'attach the .prov made for the archive that was pushed, or sign the pushed chart in place (chartprov sign oci://…)',
+        },
+      );
     throw err;
   }
 }
@@ -145,7 +137,14 @@ async function signerOf(
     return { ...claimed, verified: false };
   }
   try {
-    const v = await verifyProvenance({ provenance, fileName, sha256: chart.chart.digest, keys, chartMetadata: meta, ...(now ? { now } : {}) });
+    const v = await verifyProvenance({
+      provenance,
+      fileName,
+      sha256: chart.chart.digest,
+      keys,
+      chartMetadata: meta,
+      ...(now ? { now } : {}),
+    });
     return { ...pickSigner(v.signer), verified: true };
   } catch (err) {
     if (!(err instanceof SignerUnknownError)) throw err;
@@ -170,10 +169,5 @@ async function storeArtifact(
   }
   await repo.pushBlob({ bytes: Buffer.from(OCI_EMPTY_BYTES) }, { digest: OCI_EMPTY_CONFIG.digest });
   await repo.pushBlob({ bytes: Buffer.from(provenance, 'utf8') }, { digest: artifact.provLayer.digest });
-  return attachReferrer(
-    repo,
-    chart.digest,
-    { bytes: artifact.manifestBytes, artifactType: PROVENANCE_ARTIFACT_TYPE, annotations: artifact.annotations },
-    attach,
-  );
+  return attachReferrer(repo, chart.digest, artifact.manifestBytes, attach);
 }

@@ -3,7 +3,7 @@
  * a digest) to one chart manifest: the tag Helm would pick, the manifest read
  * and checked to be a Helm chart, its config's name and version.
  */
-import { UsageError, VersionNotFoundError } from '../errors.js';
+import { RegistryError, UsageError, VersionNotFoundError } from '../errors.js';
 import type { RegistryClient } from '../oci/client.js';
 import { parseHelmManifest } from '../oci/helm-artifact.js';
 import type { Descriptor } from '../oci/helm-media.js';
@@ -69,4 +69,18 @@ async function pickTag(repo: Repository, version: string | undefined): Promise<s
   const tags = await repo.listTags();
   if (tags.length === 0) throw new VersionNotFoundError(`${repo} has no tags`, { hint: 'push a chart there first' });
   return resolveVersionTag(tags, version);
+}
+
+/** The chart's name and version from its config blob (small JSON, digest-checked). */
+export async function readChartConfig(chart: ResolvedChart): Promise<{ name: string; version: string }> {
+  const bytes = await chart.repo.fetchBlobBytes(chart.config, 1 << 20);
+  let config: { name?: unknown; version?: unknown };
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as typeof config;
+  } catch (cause) {
+    throw new RegistryError(`the config of ${chart.reference} is not valid JSON`, undefined, { cause });
+  }
+  if (typeof config.name !== 'string' || typeof config.version !== 'string')
+    throw new RegistryError(`the config of ${chart.reference} has no chart name and version`);
+  return { name: config.name, version: config.version };
 }

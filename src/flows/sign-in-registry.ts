@@ -55,6 +55,12 @@ export async function signChartInRegistry(opts: SignInRegistryOptions): Promise<
       keyrings: undefined,
       checkedSigner: signed.signer,
     });
-    return { ...attached, reference: chart.reference, signedBy: signed.signer, provenance: signed.prov, warnings: [...signer.warnings, ...attached.warnings] };
+    return {
+      ...attached,
+      reference: chart.reference,
+      signedBy: signed.signer,
+      provenance: signed.prov,
+      warnings: [...signer.warnings, ...attached.warnings],
+    };
   });
 }

@@ -28,7 +28,9 @@ export interface ReferrerList {
 
 const ZERO_DIGEST = `sha256:${'0'.repeat(64)}`;
 
-// One probe per registry and client: the answer does not change within a run.
+// One probe per repository and client: the answer does not change within a
+// run. Per repository, not per registry: a registry with the API may still
+// answer 404 for a repository that does not exist yet (a copy's destination).
 const probes = new WeakMap<object, Map<string, Promise<boolean>>>();
 
 /**
@@ -38,23 +40,28 @@ const probes = new WeakMap<object, Map<string, Promise<boolean>>>();
 export function hasReferrersApi(repo: Repository): Promise<boolean> {
   let perClient = probes.get(repo.client);
   if (!perClient) probes.set(repo.client, (perClient = new Map()));
-  let probe = perClient.get(repo.registry);
+  const key = `${repo.registry}/${repo.name}`;
+  let probe = perClient.get(key);
   if (!probe) {
     probe = repo.fetchReferrersIndex(ZERO_DIGEST).then((index) => index !== undefined);
     // A failed probe (network) is not an answer: ask again next time.
-    probe.catch(() => perClient!.delete(repo.registry));
-    perClient.set(repo.registry, probe);
+    probe.catch(() => perClient!.delete(key));
+    perClient.set(key, probe);
   }
   return probe;
 }
 
-/**
- * The fallback tag of a subject: `<alg>-<hex>`, cut to the 128 characters a
- * tag may have (sha512 digests are longer), as the spec says.
- */
+/** Forgets the probe's answer for a repository (it may have been created since). */
+function forgetProbe(repo: Repository): void {
+  probes.get(repo.client)?.delete(`${repo.registry}/${repo.name}`);
+}
+
+/** The fallback tag of a subject (sha512 digests are cut, as the spec says). */
 export function fallbackTag(subject: string): string {
   if (!isDigest(subject)) throw new RegistryError(`not a digest: ${subject}`);
-  return subject.replace(':', '-').slice(0, 128);
+  // The spec's referrers tag schema: `<alg>-<ref>`, alg cut to 32 and ref to 64 characters.
+  const [alg, ref] = subject.split(':') as [string, string];
+  return `${alg.slice(0, 32)}-${ref.slice(0, 64)}`;
 }
 
 function asReferrers(manifests: unknown[], subject: string): ReferrerDescriptor[] {
@@ -78,6 +85,11 @@ async function readFallbackIndex(repo: Repository, subject: string): Promise<Ref
   const tag = fallbackTag(subject);
   const found = await repo.headManifest(tag);
   if (!found) return [];
+  const type = (found.mediaType ?? '').split(';')[0]!.trim();
+  if (type !== '' && type !== OCI_INDEX)
+    throw new RegistryError(`tag ${repo.refText(tag)} holds a ${type}, not a referrers index; it is left as it is`, undefined, {
+      hint: 'another tool uses that tag for something else; move that content and run the command again',
+    });
   const { bytes } = await repo.fetchManifest(tag, [OCI_INDEX]);
   let body: { manifests?: unknown };
   try {
@@ -125,23 +137,42 @@ export interface AttachOptions {
 export async function attachReferrer(
   repo: Repository,
   subject: string,
-  manifest: { bytes: Uint8Array; artifactType: string; annotations?: Record<string, string> },
+  /**
+   * The manifest bytes. Its index entry (artifactType, annotations) is read
+   * from them; the other fields of the object form are ignored.
+   */
+  manifest: Uint8Array | { bytes: Uint8Array; artifactType?: string; annotations?: Record<string, string> },
   opts: AttachOptions = {},
 ): Promise<AttachResult> {
-  const digest = digestOf(manifest.bytes);
+  const manifestBytes = manifest instanceof Uint8Array ? manifest : manifest.bytes;
+  const digest = digestOf(manifestBytes);
   const existed = (await repo.headManifest(digest)) !== undefined;
-  const pushed = existed ? { digest, subject: undefined } : await repo.pushManifest(digest, manifest.bytes, OCI_MANIFEST);
-  // The registry indexed it: OCI-Subject on the PUT, or an API the probe found.
-  if (pushed.subject === subject || (await hasReferrersApi(repo))) return { digest, mode: 'api', created: !existed };
-  const entry: ReferrerDescriptor = {
+  const pushed = existed ? { digest, subject: undefined } : await repo.pushManifest(digest, manifestBytes, OCI_MANIFEST);
+  // The spec: a registry that indexed the manifest says so with OCI-Subject; without it the client keeps the fallback tag.
+  if (pushed.subject === subject) return { digest, mode: 'api', created: !existed };
+  forgetProbe(repo);
+  if (existed && (await hasReferrersApi(repo))) return { digest, mode: 'api', created: false };
+  const added = await addToFallbackIndex(repo, subject, indexEntry(digest, manifestBytes), opts);
+  return { digest, mode: (await hasReferrersApi(repo)) ? 'api' : 'fallback', created: !existed || added };
+}
+
+/** The fallback index entry of a manifest: its artifactType (else its config's media type) and annotations, as the spec says. */
+function indexEntry(digest: string, bytes: Uint8Array): ReferrerDescriptor {
+  let m: { artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: unknown };
+  try {
+    m = JSON.parse(Buffer.from(bytes).toString('utf8')) as typeof m;
+  } catch {
+    throw new RegistryError(`the referrer ${digest} is not valid JSON`);
+  }
+  const artifactType = typeof m.artifactType === 'string' ? m.artifactType : typeof m.config?.mediaType === 'string' ? m.config.mediaType : undefined;
+  const annotations = m.annotations && typeof m.annotations === 'object' ? (m.annotations as Record<string, string>) : undefined;
+  return {
     mediaType: OCI_MANIFEST,
     digest,
-    size: manifest.bytes.byteLength,
-    artifactType: manifest.artifactType,
-    ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
+    size: bytes.byteLength,
+    ...(artifactType ? { artifactType } : {}),
+    ...(annotations ? { annotations } : {}),
   };
-  const added = await addToFallbackIndex(repo, subject, entry, opts);
-  return { digest, mode: 'fallback', created: !existed || added };
 }
 
 /**

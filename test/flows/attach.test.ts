@@ -156,6 +156,34 @@ for (const t of targets) {
       assert.equal(who.length, 2);
     });
 
+    test('verify oci://: every attached signature counts; --require-signers and --key-id', async () => {
+      const ring = ['--keyring', keyFile('all-pubring.gpg')];
+      const both = await cli(['verify', ref(), ...ring, '-o', 'json']);
+      assert.equal(both.code, 0, both.stderr);
+      const r = JSON.parse(both.stdout);
+      assert.equal(r.accepted.length, 2, 'John and Jane');
+      assert.ok(r.accepted.every((a: { source: string }) => a.source === (t.mode === 'api' ? 'referrer' : 'fallback-tag')));
+      const jane = r.accepted.find((a: { signer: { userId: string } }) => /Jane/.test(a.signer.userId));
+      assert.equal((await cli(['verify', ref(), ...ring, '--require-signers', '2'])).code, 0);
+      const three = await cli(['verify', ref(), ...ring, '--require-signers', '3', '-o', 'json']);
+      assert.notEqual(three.code, 0);
+      assert.equal(JSON.parse(three.stdout).error.code, 'SIGNATURE_POLICY');
+      const byJane = await cli(['verify', ref(), ...ring, '--key-id', jane.signer.fingerprint.slice(-16), '-o', 'json']);
+      assert.equal(byJane.code, 0, byJane.stderr);
+      assert.deepEqual(
+        JSON.parse(byJane.stdout).accepted.map((a: { signer: { userId: string } }) => a.signer.userId),
+        [jane.signer.userId],
+      );
+      const onlyJohnKey = await cli(['verify', ref(), '--keyring', keyFile('john-pubring.gpg'), '-o', 'json']);
+      assert.equal(onlyJohnKey.code, 0, 'one valid signature is enough; the unknown signer is only reported');
+      const unknown = await cli(['verify', ref(), '--keyring', keyFile('pat-pubring.gpg'), '-o', 'json']);
+      assert.notEqual(unknown.code, 0);
+      assert.equal(JSON.parse(unknown.stdout).error.code, 'SIGNER_UNKNOWN');
+      const text = await cli(['verify', ref(), ...ring]);
+      assert.match(text.stdout, /^Signed by: John The Signer/m);
+      assert.match(text.stdout, /^Chart Hash Verified: sha256:/m);
+    });
+
     test('sign in place: a chart pushed unsigned gets a referrer signed now; its tag and digest stay', async () => {
       const base = `oci://${t.host()}/${t.project}/inplace`;
       const pushed = await cli(['push', bareChart, base, '-o', 'json']);

@@ -1,15 +1,26 @@
+import { UsageError } from '../../errors.js';
 import { verifyCharts } from '../../flows/verify-charts.js';
 import type { ChartVerification } from '../../flows/verify-charts.js';
 import { printFailure, printJson, println, progress, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
+import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends RegistryFlags {
   keyring?: string[];
   prov?: string;
+  version?: string;
+  requireSigners?: string;
+  keyId?: string[];
   output: OutputFormat;
 }
 
 export async function verifyCommand(charts: string[], flags: VerifyFlags): Promise<number> {
+  const remote = charts.filter((c) => c.startsWith('oci://'));
+  if (remote.length > 0) {
+    if (remote.length !== charts.length || charts.length > 1)
+      throw new UsageError('verify one oci:// chart at a time, without local archives', { hint: 'run chartprov verify once per reference' });
+    return verifyRemote(remote[0]!, flags);
+  }
   const bar = flags.output === 'json' ? undefined : progress('verifying', charts.length);
   const result = await verifyCharts({
     charts,
@@ -44,4 +55,38 @@ function printSingle(r: ChartVerification): void {
 function printLine(r: ChartVerification): void {
   if (r.ok) println(`ok    ${r.chart}  ${r.name}-${r.version}  signed by ${r.signer.userId} (${r.signer.fingerprint})`);
   else println(`FAIL  ${r.chart}  error[${r.error.code}]: ${r.error.message}`);
+}
+
+async function verifyRemote(reference: string, flags: VerifyFlags): Promise<number> {
+  const need = Number(flags.requireSigners ?? '1');
+  if (!Number.isInteger(need) || need < 1) throw new UsageError(`--require-signers must be a positive integer, not ${flags.requireSigners}`);
+  // Loaded only here: verifying a local archive never pays for the registry client.
+  const { verifyRemoteChart } = await import('../../flows/verify-remote.js');
+  const extra = flags.prov ? [await provFileSignature(flags.prov)] : [];
+  const r = await verifyRemoteChart({
+    ...registryOptionsFromFlags(flags),
+    reference,
+    version: flags.version,
+    keyrings: flags.keyring,
+    policy: { requireSigners: need, ...(flags.keyId?.length ? { keyIds: flags.keyId } : {}) },
+    extraSignatures: extra,
+  });
+  if (flags.output === 'json') {
+    printJson(r);
+    return 0;
+  }
+  println(`Chart: ${r.reference.replace(/^oci:\/\//, '')}@${r.digest} (${r.name} ${r.version})`);
+  for (const a of r.accepted) {
+    println(`Signed by: ${a.signer.userId}`);
+    println(`Using Key With Fingerprint: ${a.signer.fingerprint}`);
+    println(`Signed at: ${a.signer.signedAt} (${a.source}${a.source === 'layer' || a.source === 'file' ? '' : ` ${a.location}`})`);
+  }
+  println(`Chart Hash Verified: sha256:${r.sha256}`);
+  for (const c of r.checks) if (!c.ok) warn(`a signature (${c.source} ${c.location}) does not verify: error[${c.error.code}] ${c.error.message}`);
+  return 0;
+}
+
+async function provFileSignature(path: string) {
+  const { readProvenanceFile } = await import('../../flows/verify-charts.js');
+  return { source: 'file' as const, location: path, text: await readProvenanceFile(path, path, 'give the .prov made for this chart') };
 }

@@ -1,0 +1,48 @@
+/**
+ * `chartprov verify oci://…`: a chart in a registry checked against every
+ * signature it has (provenance layer, referrers, fallback tag, or a .prov
+ * the caller adds), without downloading the chart: its layer digest is the
+ * archive's sha256 and its config holds name and version.
+ */
+import { checkSignatures, decideSignatures, registrySignatures, type SignatureCandidate, type SignatureCheck, type SignaturePolicy } from './chart-signatures.js';
+import { withRegistryClient, type RegistryOptions } from './registry-client.js';
+import { readChartConfig, resolveChart } from './resolve-chart.js';
+import { loadVerificationKeys } from './verify-charts.js';
+
+export interface VerifyRemoteOptions extends RegistryOptions {
+  /** `oci://host/path/name:tag`, `…@sha256:…`, or `oci://…/name` with `version`. */
+  reference: string;
+  version?: string;
+  keyrings?: string[];
+  policy?: SignaturePolicy;
+  /** Signatures from elsewhere (--prov-file, --prov-url), checked with the registry's. */
+  extraSignatures?: SignatureCandidate[];
+  now?: Date;
+}
+
+export interface VerifyRemoteResult {
+  reference: string;
+  digest: string;
+  name: string;
+  version: string;
+  /** sha256 of the chart archive (its layer digest). */
+  sha256: string;
+  /** The valid signatures that satisfied the policy, one per signer. */
+  accepted: Array<Extract<SignatureCheck, { ok: true }>>;
+  /** Every signature found, valid or not. */
+  checks: SignatureCheck[];
+}
+
+export async function verifyRemoteChart(opts: VerifyRemoteOptions): Promise<VerifyRemoteResult> {
+  const keys = await loadVerificationKeys(opts.keyrings);
+  const registry = opts.reference.replace(/^oci:\/\//, '').split('/')[0] ?? '';
+  return withRegistryClient({ ...opts, registries: [registry] }, async (client) => {
+    const chart = await resolveChart(client, opts.reference, opts.version);
+    const meta = await readChartConfig(chart);
+    const candidates = [...(await registrySignatures(chart)), ...(opts.extraSignatures ?? [])];
+    const sha256 = chart.chart.digest.replace(/^sha256:/, '');
+    const checks = await checkSignatures(candidates, { fileName: `${meta.name}-${meta.version}.tgz`, sha256, ...meta }, keys, opts.now);
+    const { accepted } = decideSignatures(chart.reference, checks, opts.policy);
+    return { reference: chart.reference, digest: chart.digest, ...meta, sha256, accepted, checks };
+  });
+}
