@@ -417,6 +417,16 @@ export class ServeConfigError extends ChartprovError {
   }
 }
 
+// ---- classic chart repositories (index.yaml over HTTP or file:) ------------
+
+/** A chart repository's index.yaml that cannot be used: not YAML, not an index, empty, too large. */
+export class RepoIndexInvalidError extends ChartprovError {
+  readonly code = 'REPO_INDEX_INVALID';
+  protected get defaultHint(): string {
+    return 'check the --repo URL: it must be the folder that holds index.yaml (helm repo index DIR --url URL makes one)';
+  }
+}
+
 // ---- embedded registry ----------------------------------------------------
 
 /** Another live process (a running registry, a gc) holds the registry's data folder. */

@@ -23,6 +23,29 @@ export { pushCharts } from './flows/push-charts.js';
 export type { PushChartsOptions, PushChartsResult, PushResult } from './flows/push-charts.js';
 export { pullChart, pullCharts } from './flows/pull-chart.js';
 export type { PullChartOptions, PullChartResult, PullChartsOptions, PullChartsResult, PullResult } from './flows/pull-chart.js';
+export { pullRepoChart, pullRepoCharts } from './flows/classic-repo.js';
+export { loadRepoIndex } from './flows/repo-fetch.js';
+export type { LoadedIndex } from './flows/repo-fetch.js';
+export type {
+  RepoPullBatchResult,
+  RepoPullChartsOptions,
+  RepoPullChartsResult,
+  RepoPullOptions,
+  RepoPullResult,
+} from './flows/classic-repo.js';
+export { buildRepoIndex, indexUrlFor, MAX_INDEX_BYTES, parseRepoIndex, pickIndexVersion, resolveReferenceUrl } from './flows/repo-index.js';
+export type { IndexEntry, PickVersionOptions, RepoIndex } from './flows/repo-index.js';
+export { HttpGetter } from './flows/http-get.js';
+export type { BasicCredential, HttpGetterOptions } from './flows/http-get.js';
+export { chartUrlProvCandidate, givenProvCandidate, knownProv, provUrlBeside, settleProvenance } from './flows/prov-source.js';
+export type {
+  GivenProvOptions,
+  ProvCandidate,
+  ProvSource,
+  SettledProvenance,
+  SettleProvenanceOptions,
+  VerifiedProvenance,
+} from './flows/prov-source.js';
 export { listChartVersions, showChart } from './flows/browse.js';
 export type { ListVersionsResult, ShowChartOptions, ShowChartResult } from './flows/browse.js';
 export { discover, referrerKind } from './flows/discover.js';

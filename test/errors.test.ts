@@ -54,6 +54,7 @@ const makers: Record<string, Make> = {
   PasswordPolicyError: (m, d) => new errors.PasswordPolicyError(m, d),
   ServeConfigError: (m, d) => new errors.ServeConfigError(m, d),
   SignaturePolicyError: (m, d) => new errors.SignaturePolicyError(m, d),
+  RepoIndexInvalidError: (m, d) => new errors.RepoIndexInvalidError(m, d),
 };
 
 const exportedClasses = Object.entries(errors).filter(

@@ -144,12 +144,20 @@ signingOptions(
 registryOptions(
   program
     .command('pull')
-    .description('pull charts from an OCI registry; with --verify nothing is written unless its signature holds')
-    .argument('<refs...>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST], one or more')
+    .description(
+      'pull charts from an OCI registry, a chart repository (--repo) or a chart URL; with --verify nothing is written unless its signature holds',
+    )
+    .argument('<refs...>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST], chart names with --repo, or chart URLs; one or more')
     .option('--version <version>', 'exact version or SemVer range (default: the highest version)')
     .option('-d, --destination <dir>', 'where to write the chart', '.')
     .option('--verify', 'verify the chart against its provenance before writing it')
     .option('--keyring <file>', 'public keyring for --verify (repeatable)', collect)
+    .option('--prov-file <file>', 'a .prov to verify with when the chart carries none (or its own does not verify); single chart')
+    .option('--prov-url <url>', 'the same, fetched from http(s):// or file: (never sent credentials); single chart')
+    .option('--repo <url>', 'chart repository URL (index.yaml), as helm pull --repo: the refs are chart names')
+    .option('--username <user>', 'user name for the chart repository (--repo or chart URLs)')
+    .option('--password-stdin', 'read the chart repository password from stdin')
+    .option('--pass-credentials', "send the repository's credentials to every host its index points at")
     .option('--untar', 'unpack the chart instead of keeping the archive')
     .option('--untardir <dir>', 'where to unpack (relative to --destination)')
     .option('-j, --jobs <n>', 'charts pulled at once', '8'),

@@ -7,7 +7,7 @@
  * is named from the chart's own name and version, so pulling by digest and
  * verifying works (it cannot in Helm, which names it after the digest).
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import type { PublicKey } from 'openpgp';
@@ -18,7 +18,6 @@ import { ChartArchiveError, ProvenanceMissingError, UsageError } from '../errors
 import { toWriteError } from '../fs/atomic-write.js';
 import { movePairIn } from '../fs/move-into-place.js';
 import { withStagingDir } from '../fs/staging.js';
-import type { SignerInfo } from '../provenance/index.js';
 import { DEFAULT_MAX_PROV_BYTES } from '../provenance/parse.js';
 import type { RegistryClient } from '../oci/client.js';
 import { parseOciReference } from '../oci/reference.js';
@@ -26,6 +25,7 @@ import { runBatch, type CodedError } from './pool.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { resolveChart, type ResolvedChart } from './resolve-chart.js';
 import { versionFromTag } from '../oci/version.js';
+import { givenProvCandidate, knownProv, settleProvenance, type ProvCandidate, type VerifiedProvenance } from './prov-source.js';
 
 export interface PullChartOptions extends RegistryOptions {
   /** `oci://host/path/name`, optionally `:tag` or `@sha256:…`. */
@@ -43,6 +43,13 @@ export interface PullChartOptions extends RegistryOptions {
   /** Where to unpack; relative to `destination` unless absolute (default `destination`). */
   untarDir?: string;
   now?: Date;
+  /**
+   * A .prov to verify with when the provenance layer is missing or does not
+   * verify (single chart): a file, or an http(s)/file: URL fetched with the
+   * TLS options but never with the registry's credentials.
+   */
+  provFile?: string;
+  provUrl?: string;
 }
 
 export interface PullChartResult {
@@ -61,8 +68,8 @@ export interface PullChartResult {
   hasProvenance: boolean;
   /** Things worth a look that did not stop the pull (e.g. a chart whose name differs from its repository). */
   warnings: string[];
-  /** Set with `verify`. */
-  verified?: { sha256: string; signer: SignerInfo };
+  /** Set with `verify`: the signer, and which source's prov verified (provenance layer, --prov-file, …). */
+  verified?: VerifiedProvenance;
 }
 
 export async function pullChart(opts: PullChartOptions): Promise<PullChartResult> {
@@ -94,6 +101,9 @@ export interface PullChartsResult {
  */
 export async function pullCharts(opts: PullChartsOptions): Promise<PullChartsResult> {
   if (opts.refs.length === 0) throw new UsageError('no chart to pull', { hint: 'give one or more oci:// references' });
+  if ((opts.provFile !== undefined || opts.provUrl !== undefined) && opts.refs.length > 1) {
+    throw new UsageError('--prov-file and --prov-url apply to a single chart', { hint: 'pull the charts one at a time' });
+  }
   const keys = await verificationKeys(opts);
   const registries = opts.refs.map((ref) => parseOciReference(ref, { requireScheme: true }).registry);
   return withRegistryClient({ ...opts, registries }, async (client) => {
@@ -119,9 +129,10 @@ async function pullOne(
 ): Promise<PullChartResult> {
   const destination = resolve(opts.destination ?? '.');
   const chart = await resolveChart(client, ref, opts.version);
-  if (opts.verify && !chart.prov) {
+  const given = givenProvSource(opts);
+  if (opts.verify && !chart.prov && !given) {
     throw new ProvenanceMissingError(`${chart.reference} has no provenance layer: nothing to verify it with`, {
-      hint: 'push the chart with its .prov (chartprov push) to verify it on pull',
+      hint: 'push the chart with its .prov (chartprov push), or give its .prov with --prov-file / --prov-url',
     });
   }
   await mkdir(destination, { recursive: true }).catch((err) => {
@@ -129,7 +140,7 @@ async function pullOne(
   });
   return withStagingDir(destination, async (staging) => {
     const download = join(staging, 'download.tgz');
-    const [, provBytes] = await Promise.all([
+    const [, layerProv] = await Promise.all([
       // Helm's own limit on a chart: a descriptor claiming more never reaches the disk.
       chart.repo.fetchBlobToFile(chart.chart, download, { maxBytes: MAX_CHART_BYTES }),
       chart.prov ? chart.repo.fetchBlobBytes(chart.prov, DEFAULT_MAX_PROV_BYTES) : undefined,
@@ -145,20 +156,24 @@ async function pullOne(
     }
     const staged = join(staging, fileName);
     await rename(download, staged);
-    if (provBytes) await writeFile(`${staged}.prov`, provBytes, { mode: 0o644 });
+    // The signature's sources in order; the first that verifies (without --verify: the first there is) is kept.
+    const prov = await settleProvenance({
+      staged,
+      keys,
+      now: opts.now,
+      chart: chart.reference,
+      candidates: [...(layerProv ? [knownProv('provenance-layer', chart.reference, layerProv)] : []), ...(given ? [given] : [])],
+    });
+    const provBytes = prov.bytes;
     const result: PullChartResult = {
       reference: chart.reference,
       digest: chart.digest,
       name,
       version,
       hasProvenance: Boolean(chart.prov),
-      warnings: mismatches(chart, name, version),
+      warnings: [...mismatches(chart, name, version), ...prov.warnings],
     };
-    if (keys) {
-      const { verifyChart } = await import('./verify-charts.js');
-      const checked = await verifyChart({ chart: staged, provPath: `${staged}.prov`, keys, now: opts.now });
-      result.verified = { sha256: checked.sha256, signer: checked.signer };
-    }
+    if (prov.verified) result.verified = prov.verified;
     if (opts.untar) {
       const into = opts.untarDir ? (isAbsolute(opts.untarDir) ? opts.untarDir : join(destination, opts.untarDir)) : destination;
       result.untarredTo = await extractChartArchive(staged, into);
@@ -223,4 +238,22 @@ function mismatches(chart: ResolvedChart, name: string, version: string): string
     warnings.push(`${chart.reference} holds version ${JSON.stringify(version)}, not ${JSON.stringify(versionFromTag(chart.tag))}`);
   }
   return warnings;
+}
+
+/**
+ * `--prov-file` / `--prov-url` as a signature source for an OCI pull (issue 7
+ * item 5): after the provenance layer, or in place of a missing one. Fetched
+ * with the TLS options, never with the registry's credentials.
+ */
+function givenProvSource(opts: Omit<PullChartOptions, 'ref'>): ProvCandidate | undefined {
+  return givenProvCandidate({
+    provFile: opts.provFile,
+    provUrl: opts.provUrl,
+    caFile: opts.caFile,
+    certFile: opts.certFile,
+    keyFile: opts.keyFile,
+    insecureSkipTlsVerify: opts.insecureSkipTlsVerify,
+    env: opts.env,
+    trace: opts.clientOptions?.trace,
+  });
 }

@@ -1,8 +1,10 @@
 import { UsageError } from '../../errors.js';
-import { pullCharts, type PullChartResult, type PullResult } from '../../flows/pull-chart.js';
+import { pullCharts, type PullChartResult, type PullChartsResult, type PullResult } from '../../flows/pull-chart.js';
 import { printFailure, printJson, println, progress, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
+import { promptHidden, readStdin } from '../passphrase.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
+import type { RepoPullChartsOptions } from '../../flows/classic-repo.js';
 
 interface PullFlags extends RegistryFlags {
   version?: string;
@@ -11,6 +13,12 @@ interface PullFlags extends RegistryFlags {
   keyring?: string[];
   untar?: boolean;
   untardir?: string;
+  provFile?: string;
+  provUrl?: string;
+  repo?: string;
+  username?: string;
+  passwordStdin?: boolean;
+  passCredentials?: boolean;
   jobs: string;
   output: OutputFormat;
 }
@@ -18,19 +26,31 @@ interface PullFlags extends RegistryFlags {
 export async function pullCommand(refs: string[], flags: PullFlags): Promise<number> {
   const jobs = Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${flags.jobs}`);
+  const repoSource = flags.repo !== undefined || refs.some((r) => /^(https?|file):/i.test(r));
   const bar = flags.output === 'json' ? undefined : progress('pulling', refs.length);
-  const result = await pullCharts({
-    ...registryOptionsFromFlags(flags),
-    refs,
+  const common = {
     version: flags.version,
     destination: flags.destination,
     verify: flags.verify,
     keyrings: flags.keyring,
     untar: flags.untar,
     untarDir: flags.untardir,
+    provFile: flags.provFile,
+    provUrl: flags.provUrl,
     jobs,
-    onResult: (_r, done) => bar?.tick(done),
-  });
+    onResult: (_r: unknown, done: number) => bar?.tick(done),
+  };
+  let result: PullChartsResult;
+  if (repoSource) {
+    result = await pullFromRepository(refs, flags, common);
+  } else {
+    if (flags.username !== undefined || flags.passwordStdin || flags.passCredentials) {
+      throw new UsageError('--username, --password-stdin and --pass-credentials are for chart repositories (--repo, chart URLs)', {
+        hint: 'for an OCI registry: chartprov registry login HOST -u USER --password-stdin, or CHARTPROV_USERNAME/CHARTPROV_PASSWORD',
+      });
+    }
+    result = await pullCharts({ ...registryOptionsFromFlags(flags), refs, ...common });
+  }
   bar?.end();
   if (flags.output !== 'json') for (const r of result.results) if (r.ok) for (const w of r.warnings) warn(w);
   const only = refs.length === 1 ? result.results[0]! : undefined;
@@ -42,6 +62,52 @@ export async function pullCommand(refs: string[], flags: PullFlags): Promise<num
     println(`${result.pulled} pulled, ${result.failed} failed`);
   }
   return result.failed === 0 ? 0 : 1;
+}
+
+/** `--repo URL NAME…` or chart URLs: the classic chart repository source. */
+async function pullFromRepository(
+  refs: string[],
+  flags: PullFlags,
+  common: Omit<RepoPullChartsOptions, 'charts'>,
+): Promise<PullChartsResult> {
+  const oci = refs.find((r) => /^oci:\/\//i.test(r));
+  if (oci) {
+    throw new UsageError(`${oci} is in an OCI registry: pull it in its own command, without --repo`, {
+      hint: 'chart repositories (--repo, chart URLs) and oci:// references cannot be mixed in one pull',
+    });
+  }
+  if (flags.plainHttp) warn('--plain-http does not apply to chart repositories: the URL says http:// or https://');
+  const { pullRepoCharts } = await import('../../flows/classic-repo.js');
+  const { clientOptions, ...tls } = registryOptionsFromFlags(flags);
+  return pullRepoCharts({
+    ...common,
+    caFile: tls.caFile,
+    certFile: tls.certFile,
+    keyFile: tls.keyFile,
+    insecureSkipTlsVerify: tls.insecureSkipTlsVerify,
+    trace: clientOptions?.trace,
+    charts: refs,
+    repoUrl: flags.repo,
+    passCredentials: flags.passCredentials,
+    ...(await repositoryLogin(flags)),
+  });
+}
+
+/** --username with --password-stdin, else CHARTPROV_PASSWORD, else a prompt on a terminal. */
+async function repositoryLogin(flags: PullFlags): Promise<{ username?: string; password?: string }> {
+  if (flags.username === undefined) {
+    if (flags.passwordStdin) throw new UsageError('--password-stdin needs --username', { hint: 'pass --username USER --password-stdin' });
+    return {};
+  }
+  let password: string | undefined;
+  if (flags.passwordStdin) password = (await readStdin()).replace(/\r?\n$/, '');
+  else password = process.env.CHARTPROV_PASSWORD ?? (process.stdin.isTTY ? await promptHidden('Password: ') : undefined);
+  if (password === undefined) {
+    throw new UsageError(`a password is required for --username ${flags.username}`, {
+      hint: 'pipe it in with --password-stdin, or set CHARTPROV_PASSWORD',
+    });
+  }
+  return { username: flags.username, password };
 }
 
 function printSingle(r: PullResult): void {
@@ -56,6 +122,7 @@ function printSingle(r: PullResult): void {
     println(`Signed by: ${s.userId}`);
     println(`Using Key With Fingerprint: ${s.fingerprint}`);
     println(`Chart Hash Verified: sha256:${r.verified.sha256}`);
+    println(`Provenance From: ${r.verified.source} ${r.verified.location}`);
   }
   println(saved(r));
 }
