@@ -26,6 +26,7 @@ import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { resolveChart, type ResolvedChart } from './resolve-chart.js';
 import { versionFromTag } from '../oci/version.js';
 import { givenProvCandidate, knownProv, settleProvenance, type ProvCandidate, type VerifiedProvenance } from './prov-source.js';
+import { attachedProvenances } from './referrer-provenance.js';
 
 export interface PullChartOptions extends RegistryOptions {
   /** `oci://host/path/name`, optionally `:tag` or `@sha256:…`. */
@@ -130,9 +131,11 @@ async function pullOne(
   const destination = resolve(opts.destination ?? '.');
   const chart = await resolveChart(client, ref, opts.version);
   const given = givenProvSource(opts);
-  if (opts.verify && !chart.prov && !given) {
-    throw new ProvenanceMissingError(`${chart.reference} has no provenance layer: nothing to verify it with`, {
-      hint: 'push the chart with its .prov (chartprov push), or give its .prov with --prov-file / --prov-url',
+  // Signatures attached to the chart (chartprov attach / sign oci://…): looked up when they can matter.
+  const attached = opts.verify || !chart.prov ? await attachedCandidates(chart) : [];
+  if (opts.verify && !chart.prov && !given && attached.length === 0) {
+    throw new ProvenanceMissingError(`${chart.reference} has no signature: no provenance layer, no provenance referrer`, {
+      hint: 'attach its .prov (chartprov attach) or sign it in place (chartprov sign oci://…), or give it with --prov-file / --prov-url',
     });
   }
   await mkdir(destination, { recursive: true }).catch((err) => {
@@ -162,7 +165,7 @@ async function pullOne(
       keys,
       now: opts.now,
       chart: chart.reference,
-      candidates: [...(layerProv ? [knownProv('provenance-layer', chart.reference, layerProv)] : []), ...(given ? [given] : [])],
+      candidates: [...(layerProv ? [knownProv('provenance-layer', chart.reference, layerProv)] : []), ...attached, ...(given ? [given] : [])],
     });
     const provBytes = prov.bytes;
     const result: PullChartResult = {
@@ -256,4 +259,10 @@ function givenProvSource(opts: Omit<PullChartOptions, 'ref'>): ProvCandidate | u
     env: opts.env,
     trace: opts.clientOptions?.trace,
   });
+}
+
+/** The chart's provenance referrers (referrers API or fallback tag), as candidates after its layer. */
+async function attachedCandidates(chart: ResolvedChart): Promise<ProvCandidate[]> {
+  const found = await attachedProvenances(chart.repo, chart.digest);
+  return found.map((p) => knownProv(p.mode === 'api' ? 'referrer' : 'fallback-tag', p.referrer, Buffer.from(p.text, 'utf8')));
 }

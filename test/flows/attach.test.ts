@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { RegistryClient } from '../../src/oci/client.js';
 import { PROVENANCE_ARTIFACT_TYPE } from '../../src/oci/provenance-artifact.js';
 import { fallbackTag, listReferrers } from '../../src/oci/referrers.js';
-import { goldens, helloWorldSource } from '../peers/charts.js';
+import { goldens, helloWorldSource, verifiedPullArgs } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { startEmbedded, type EmbeddedRegistry } from '../peers/embedded.js';
 import { runHelm } from '../peers/helm.js';
@@ -128,6 +128,21 @@ for (const t of targets) {
         assert.ok(listed.tags.includes(fallbackTag(before)), 'the fallback index sits at sha256-<hex>');
         assert.deepEqual(listed.versions, ['0.1.0'], 'and is not a version');
       }
+    });
+
+    test('pull --verify with only the referrer: chart and prov land, and helm verify agrees', async () => {
+      const dest = join(work, `pulled-${t.mode}`);
+      const pulled = await cli([...verifiedPullArgs(`oci://${t.host()}/${t.project}/hello-world`, dest), '-o', 'json']);
+      assert.equal(pulled.code, 0, pulled.stderr);
+      const r = JSON.parse(pulled.stdout);
+      assert.equal(r.verified.source, t.mode === 'api' ? 'referrer' : 'fallback-tag');
+      assert.match(r.verified.signer.userId, /John The Signer/);
+      const helm = await runHelm(4, ['verify', join(dest, 'hello-world-0.1.0.tgz'), '--keyring', keyFile('all-pubring.gpg')]);
+      assert.equal(helm.code, 0, helm.stderr);
+      assert.equal((await cli(['push', bareChart, `oci://${t.host()}/${t.project}/nosig`])).code, 0);
+      const none = await cli([...verifiedPullArgs(`oci://${t.host()}/${t.project}/nosig/hello-world`, join(work, `nothing-${t.mode}`)), '-o', 'json']);
+      assert.notEqual(none.code, 0, 'a chart with no signature anywhere');
+      assert.equal(JSON.parse(none.stdout).error.code, 'PROV_MISSING');
     });
 
     test('text output; Helm 4 still pulls the chart', async () => {
