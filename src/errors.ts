@@ -445,6 +445,22 @@ export class SignaturePolicyError extends ChartprovError {
   }
 }
 
+/** The registry refused an artifact that refers to a chart (an OCI 1.1 manifest with `subject`). */
+export class ReferrerRejectedError extends ChartprovError {
+  readonly code = 'REFERRER_REJECTED';
+  protected get defaultHint(): string {
+    return 'this registry does not take OCI 1.1 artifacts with a subject: push the chart with its .prov as a layer instead (chartprov push)';
+  }
+}
+
+/** The fallback referrers index kept changing under us: other writers replaced our entry every time. */
+export class ReferrersConflictError extends ChartprovError {
+  readonly code = 'REFERRERS_CONFLICT';
+  protected get defaultHint(): string {
+    return 'run the command again; if it keeps failing, another tool is rewriting the sha256-<digest> tag';
+  }
+}
+
 export function isChartprovError(err: unknown): err is ChartprovError {
   return err instanceof ChartprovError;
 }

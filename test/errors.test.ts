@@ -54,6 +54,8 @@ const makers: Record<string, Make> = {
   PasswordPolicyError: (m, d) => new errors.PasswordPolicyError(m, d),
   ServeConfigError: (m, d) => new errors.ServeConfigError(m, d),
   SignaturePolicyError: (m, d) => new errors.SignaturePolicyError(m, d),
+  ReferrerRejectedError: (m, d) => new errors.ReferrerRejectedError(m, d),
+  ReferrersConflictError: (m, d) => new errors.ReferrersConflictError(m, d),
   RepoIndexInvalidError: (m, d) => new errors.RepoIndexInvalidError(m, d),
 };
 

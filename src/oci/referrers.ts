@@ -5,7 +5,7 @@
  * See ../shared/docs/oci-registries.md §1.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RegistryError } from '../errors.js';
+import { ReferrerRejectedError, ReferrersConflictError, RegistryError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
 import { digestOf, isDigest } from './digest.js';
 import { OCI_INDEX, OCI_MANIFEST } from './helm-media.js';
@@ -147,13 +147,24 @@ export async function attachReferrer(
   const manifestBytes = manifest instanceof Uint8Array ? manifest : manifest.bytes;
   const digest = digestOf(manifestBytes);
   const existed = (await repo.headManifest(digest)) !== undefined;
-  const pushed = existed ? { digest, subject: undefined } : await repo.pushManifest(digest, manifestBytes, OCI_MANIFEST);
+  const pushed = existed ? { digest, subject: undefined } : await pushReferrer(repo, digest, manifestBytes);
   // The spec: a registry that indexed the manifest says so with OCI-Subject; without it the client keeps the fallback tag.
   if (pushed.subject === subject) return { digest, mode: 'api', created: !existed };
   forgetProbe(repo);
   if (existed && (await hasReferrersApi(repo))) return { digest, mode: 'api', created: false };
   const added = await addToFallbackIndex(repo, subject, indexEntry(digest, manifestBytes), opts);
   return { digest, mode: (await hasReferrersApi(repo)) ? 'api' : 'fallback', created: !existed || added };
+}
+
+/** PUT of a referrer manifest; a registry that cannot store OCI 1.1 artifacts says so with a 400 (Docker Hub, older ECR). */
+async function pushReferrer(repo: Repository, digest: string, bytes: Uint8Array): Promise<{ digest: string; subject?: string }> {
+  try {
+    return await repo.pushManifest(digest, bytes, OCI_MANIFEST);
+  } catch (err) {
+    if (err instanceof RegistryError && err.status === 400)
+      throw new ReferrerRejectedError(`${repo} refused the artifact that refers to the chart: ${err.message}`, { cause: err });
+    throw err;
+  }
 }
 
 /** The fallback index entry of a manifest: its artifactType (else its config's media type) and annotations, as the spec says. */
@@ -205,7 +216,5 @@ async function addToFallbackIndex(repo: Repository, subject: string, entry: Refe
     }
     if ((await presentAfterPause()) && (await presentAfterPause())) return true;
   }
-  throw new RegistryError(`could not add ${entry.digest} to the referrers index ${repo.refText(tag)}: other writers kept replacing it`, undefined, {
-    hint: 'run the command again; if it keeps failing, another tool is rewriting that tag',
-  });
+  throw new ReferrersConflictError(`could not add ${entry.digest} to the referrers index ${repo.refText(tag)}: other writers kept replacing it`);
 }
