@@ -11,6 +11,7 @@ import { keyFile, launcherPath } from '../test/peers/paths.js';
 import { tempDir } from '../test/peers/tmp.js';
 import { runOciBench } from './oci.js';
 import { runRegistryBench } from './registry.js';
+import { runCopyBench } from './copy.js';
 
 interface Cmd {
   bin: string;
@@ -128,3 +129,4 @@ async function main(): Promise<void> {
 await main();
 await runOciBench(); // bench/oci.ts; alone: node dist/bench/oci.js
 await runRegistryBench(); // bench/registry.ts; alone: node dist/bench/registry.js
+await runCopyBench(); // bench/copy.ts; alone: node dist/bench/copy.js

@@ -64,6 +64,17 @@ export { checkSignatures, decideSignatures, registrySignatures } from './flows/c
 export type { SignatureCandidate, SignatureCheck, SignatureDecision, SignaturePolicy, SignatureSource } from './flows/chart-signatures.js';
 export { resolveChart, readChartConfig } from './flows/resolve-chart.js';
 export type { ResolvedChart } from './flows/resolve-chart.js';
+export { copyCharts } from './flows/copy-charts.js';
+export type {
+  CopiedReferrer,
+  CopyChartsOptions,
+  CopyChartsResult,
+  CopyProgress,
+  CopySideOptions,
+  CopyStats,
+  CopyVersionResult,
+  VersionCopy,
+} from './flows/copy-charts.js';
 export { registryLogin, registryLogout } from './flows/registry-login.js';
 export { attachProvenance } from './flows/attach-provenance.js';
 export { signChartInRegistry } from './flows/sign-in-registry.js';

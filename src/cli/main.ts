@@ -191,6 +191,30 @@ registryOptions(
 
 registryOptions(
   program
+    .command('copy')
+    .description('copy chart versions with their signatures and other referrers to another repository or registry, digests unchanged')
+    .argument('<source>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST]')
+    .argument('<destination>', 'oci://HOST[:PORT]/PATH (the chart name is added, as with push) or oci://HOST[:PORT]/PATH/NAME')
+    .option('--version <version>', 'exact version or SemVer range (default: the highest version)')
+    .option('--all-versions', 'copy every tag of the repository')
+    .option('-j, --jobs <n>', 'versions transferred at once', '4')
+    .option('--force', 'replace a destination tag that names another manifest')
+    .option('--from-plain-http', 'use HTTP for the source registry only')
+    .option('--from-ca-file <file>', 'CA of the source registry (PEM)')
+    .option('--from-cert-file <file>', 'client certificate for the source registry (PEM)')
+    .option('--from-key-file <file>', 'key of --from-cert-file (PEM)')
+    .option('--from-insecure-skip-tls-verify', "do not check the source registry's TLS certificate")
+    .option('--to-plain-http', 'use HTTP for the destination registry only')
+    .option('--to-ca-file <file>', 'CA of the destination registry (PEM)')
+    .option('--to-cert-file <file>', 'client certificate for the destination registry (PEM)')
+    .option('--to-key-file <file>', 'key of --to-cert-file (PEM)')
+    .option('--to-insecure-skip-tls-verify', "do not check the destination registry's TLS certificate"),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/copy.js')).copyCommand));
+
+registryOptions(
+  program
     .command('show')
     .description('show a chart in a registry: Chart.yaml, digest and whether it carries its provenance')
     .argument('<ref>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST]')

@@ -8,7 +8,7 @@
  * this chart, and the signer is what the signature claims.
  */
 import type { PublicKey } from 'openpgp';
-import { ProvenanceInvalidError, RegistryError, SignerUnknownError, UsageError, isChartprovError, type ChartprovError } from '../errors.js';
+import { ProvenanceInvalidError, SignerUnknownError, UsageError, isChartprovError, type ChartprovError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
 import { PROVENANCE_ARTIFACT_TYPE, provenanceLayerOf } from '../oci/provenance-artifact.js';
 import { parseOciReference } from '../oci/reference.js';
@@ -17,7 +17,7 @@ import { DEFAULT_MAX_PROV_BYTES, checkProvenanceMatches, claimedSigner, parsePro
 import type { ParsedProvenance } from '../provenance/parse.js';
 import { runPool } from './pool.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
-import { resolveChart, type ResolvedChart } from './resolve-chart.js';
+import { readChartConfig, resolveChart, type ResolvedChart } from './resolve-chart.js';
 import { loadVerificationKeys } from './verify-charts.js';
 
 export interface DiscoverOptions extends RegistryOptions {
@@ -145,7 +145,7 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoverResult> {
   const keys = opts.keyrings?.length ? await loadVerificationKeys(opts.keyrings) : undefined;
   return withRegistryClient({ ...opts, registries: [registry] }, async (client) => {
     const chart = await resolveChart(client, opts.reference, opts.version);
-    const meta = await chartMetadata(chart);
+    const meta = await readChartConfig(chart);
     const ctx: Context = { chart, meta, keys, now: opts.now, depth };
     const [provenanceLayer, listed] = await Promise.all([
       chart.prov ? layerOf(ctx, chart.prov) : undefined,
@@ -166,20 +166,6 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoverResult> {
       mode: listed.mode,
     };
   });
-}
-
-/** name and version from the chart's config blob (small JSON); the prov's sha256 binds the archive itself. */
-async function chartMetadata(chart: ResolvedChart): Promise<{ name: string; version: string }> {
-  const bytes = await chart.repo.fetchBlobBytes(chart.config, 1 << 20);
-  let config: { name?: unknown; version?: unknown };
-  try {
-    config = JSON.parse(bytes.toString('utf8')) as typeof config;
-  } catch (cause) {
-    throw new RegistryError(`the config of ${chart.reference} is not valid JSON`, undefined, { cause });
-  }
-  if (typeof config.name !== 'string' || typeof config.version !== 'string')
-    throw new RegistryError(`the config of ${chart.reference} has no chart name and version`);
-  return { name: config.name, version: config.version };
 }
 
 async function layerOf(ctx: Context, layer: Descriptor): Promise<NonNullable<DiscoverResult['provenanceLayer']>> {
