@@ -3,6 +3,7 @@
  * any tool that stores a .prov with `subject` = the chart), found through
  * the referrers API or the fallback tag.
  */
+import { VersionNotFoundError } from '../errors.js';
 import { DEFAULT_MAX_PROV_BYTES } from '../provenance/parse.js';
 import { PROVENANCE_ARTIFACT_TYPE, provenanceLayerOf } from '../oci/provenance-artifact.js';
 import { listReferrers, type ReferrerDescriptor, type ReferrersMode } from '../oci/referrers.js';
@@ -33,7 +34,14 @@ export async function attachedProvenances(repo: Repository, subject: string): Pr
 }
 
 async function readOne(repo: Repository, r: ReferrerDescriptor): Promise<string | undefined> {
-  const manifest = await repo.fetchManifest(r.digest);
+  let manifest;
+  try {
+    manifest = await repo.fetchManifest(r.digest);
+  } catch (err) {
+    // A fallback index may still list a referrer that was deleted since.
+    if (err instanceof VersionNotFoundError) return undefined;
+    throw err;
+  }
   const layer = provenanceLayerOf(manifest.bytes);
   if (!layer || layer.size > DEFAULT_MAX_PROV_BYTES) return undefined;
   return (await repo.fetchBlobBytes(layer, DEFAULT_MAX_PROV_BYTES)).toString('utf8');

@@ -5,7 +5,7 @@
  * See ../shared/docs/oci-registries.md §1.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ReferrerRejectedError, ReferrersConflictError, RegistryError } from '../errors.js';
+import { ReferrerRejectedError, ReferrersConflictError, RegistryError, RegistryRateLimitedError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
 import { digestOf, isDigest } from './digest.js';
 import { OCI_INDEX, OCI_MANIFEST } from './helm-media.js';
@@ -43,17 +43,16 @@ export function hasReferrersApi(repo: Repository): Promise<boolean> {
   const key = `${repo.registry}/${repo.name}`;
   let probe = perClient.get(key);
   if (!probe) {
-    probe = repo.fetchReferrersIndex(ZERO_DIGEST).then((index) => index !== undefined);
-    // A failed probe (network) is not an answer: ask again next time.
+    probe = repo.probeReferrers(ZERO_DIGEST).then((answer) => {
+      // A repository that does not exist yet says nothing about the API: ask again once it does.
+      if (answer === 'unknown-repository') perClient!.delete(key);
+      return answer === 'supported';
+    });
+    // A failed probe (network) is not an answer either.
     probe.catch(() => perClient!.delete(key));
     perClient.set(key, probe);
   }
   return probe;
-}
-
-/** Forgets the probe's answer for a repository (it may have been created since). */
-function forgetProbe(repo: Repository): void {
-  probes.get(repo.client)?.delete(`${repo.registry}/${repo.name}`);
 }
 
 /** The fallback tag of a subject (sha512 digests are cut, as the spec says). */
@@ -146,20 +145,21 @@ export async function attachReferrer(
 ): Promise<AttachResult> {
   const manifestBytes = manifest instanceof Uint8Array ? manifest : manifest.bytes;
   const digest = digestOf(manifestBytes);
+  const entry = indexEntry(digest, manifestBytes);
   const existed = (await repo.headManifest(digest)) !== undefined;
-  const pushed = existed ? { digest, subject: undefined } : await pushReferrer(repo, digest, manifestBytes);
+  const pushed = existed ? { digest, subject: undefined } : await pushReferrer(repo, digest, manifestBytes, entry.mediaType);
   // The spec: a registry that indexed the manifest says so with OCI-Subject; without it the client keeps the fallback tag.
   if (pushed.subject === subject) return { digest, mode: 'api', created: !existed };
-  forgetProbe(repo);
-  if (existed && (await hasReferrersApi(repo))) return { digest, mode: 'api', created: false };
-  const added = await addToFallbackIndex(repo, subject, indexEntry(digest, manifestBytes), opts);
-  return { digest, mode: (await hasReferrersApi(repo)) ? 'api' : 'fallback', created: !existed || added };
+  const api = await hasReferrersApi(repo);
+  if (existed && api) return { digest, mode: 'api', created: false };
+  const added = await addToFallbackIndex(repo, subject, entry, opts);
+  return { digest, mode: api ? 'api' : 'fallback', created: !existed || added };
 }
 
 /** PUT of a referrer manifest; a registry that cannot store OCI 1.1 artifacts says so with a 400 (Docker Hub, older ECR). */
-async function pushReferrer(repo: Repository, digest: string, bytes: Uint8Array): Promise<{ digest: string; subject?: string }> {
+async function pushReferrer(repo: Repository, digest: string, bytes: Uint8Array, mediaType: string): Promise<{ digest: string; subject?: string }> {
   try {
-    return await repo.pushManifest(digest, bytes, OCI_MANIFEST);
+    return await repo.pushManifest(digest, bytes, mediaType);
   } catch (err) {
     if (err instanceof RegistryError && err.status === 400)
       throw new ReferrerRejectedError(`${repo} refused the artifact that refers to the chart: ${err.message}`, { cause: err });
@@ -169,7 +169,7 @@ async function pushReferrer(repo: Repository, digest: string, bytes: Uint8Array)
 
 /** The fallback index entry of a manifest: its artifactType (else its config's media type) and annotations, as the spec says. */
 function indexEntry(digest: string, bytes: Uint8Array): ReferrerDescriptor {
-  let m: { artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: unknown };
+  let m: { mediaType?: unknown; artifactType?: unknown; config?: { mediaType?: unknown }; annotations?: unknown };
   try {
     m = JSON.parse(Buffer.from(bytes).toString('utf8')) as typeof m;
   } catch {
@@ -178,7 +178,7 @@ function indexEntry(digest: string, bytes: Uint8Array): ReferrerDescriptor {
   const artifactType = typeof m.artifactType === 'string' ? m.artifactType : typeof m.config?.mediaType === 'string' ? m.config.mediaType : undefined;
   const annotations = m.annotations && typeof m.annotations === 'object' ? (m.annotations as Record<string, string>) : undefined;
   return {
-    mediaType: OCI_MANIFEST,
+    mediaType: typeof m.mediaType === 'string' && m.mediaType !== '' ? m.mediaType : OCI_MANIFEST,
     digest,
     size: bytes.byteLength,
     ...(artifactType ? { artifactType } : {}),
@@ -208,7 +208,14 @@ async function addToFallbackIndex(repo: Repository, subject: string, entry: Refe
     const current = await readFallbackIndex(repo, subject);
     if (!current.some((r) => r.digest === entry.digest)) {
       const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...current, entry] };
-      await repo.pushManifest(tag, Buffer.from(JSON.stringify(index)), OCI_INDEX);
+      try {
+        // Sent once: a retry after a back-off would write what was read before it, over newer entries.
+        await repo.pushManifest(tag, Buffer.from(JSON.stringify(index)), OCI_INDEX, { once: true });
+      } catch (err) {
+        if (!(err instanceof RegistryError || err instanceof RegistryRateLimitedError) || attempt === attempts - 1) throw err;
+        await sleep(settleMs * (1 + Math.random()));
+        continue;
+      }
       wrote = true;
     } else if (!wrote) {
       // Attached before (by us in an earlier run, or by another writer): nothing to do.

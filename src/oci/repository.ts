@@ -113,7 +113,13 @@ export class Repository {
   }
 
   /** PUT a manifest by tag or digest; returns its digest and the `OCI-Subject` the registry acknowledged, if any. */
-  async pushManifest(reference: string, bytes: Uint8Array, mediaType: string): Promise<{ digest: string; subject?: string }> {
+  async pushManifest(
+    reference: string,
+    bytes: Uint8Array,
+    mediaType: string,
+    /** `once`: never sent again after a delay (a read-modify-write whose read would be stale by then). */
+    opts: { once?: boolean } = {},
+  ): Promise<{ digest: string; subject?: string }> {
     const digest = digestOf(bytes);
     const res = await this.send({
       method: 'PUT',
@@ -121,7 +127,8 @@ export class Repository {
       headers: { 'content-type': mediaType },
       body: bytes,
       scopes: this.scopes(true),
-      idempotent: true,
+      idempotent: !opts.once,
+      replayable: !opts.once,
       what: `push ${this.refText(reference)}`,
     });
     await res.body.dump();
@@ -166,6 +173,33 @@ export class Repository {
    * Undefined when the registry has no referrers API: a 404 (distribution,
    * GHCR, Docker Hub), 400/405, or an answer that is not an image index.
    */
+  /**
+   * Whether this registry serves the referrers API, asked for `subject`:
+   * `unknown-repository` when the registry answered NAME_UNKNOWN (it may have
+   * the API; the repository does not exist yet).
+   */
+  async probeReferrers(subject: string): Promise<'supported' | 'unsupported' | 'unknown-repository'> {
+    const res = await this.send({
+      method: 'GET',
+      url: this.url(`referrers/${subject}`),
+      headers: { accept: OCI_INDEX },
+      scopes: this.scopes(),
+      accept: [400, 404, 405],
+      what: `probe the referrers API of ${this}`,
+    });
+    const type = (header(res, 'content-type') ?? '').split(';')[0]!.trim();
+    if (res.status === 200 && type === OCI_INDEX) {
+      await res.body.dump();
+      return 'supported';
+    }
+    if (res.status === 404) {
+      const body = await readErrorBody(res.body);
+      return body.errors.some((e) => e.code === 'NAME_UNKNOWN') ? 'unknown-repository' : 'unsupported';
+    }
+    await res.body.dump();
+    return 'unsupported';
+  }
+
   async fetchReferrersIndex(subject: string, artifactType?: string): Promise<{ manifests: unknown[]; filtered: boolean } | undefined> {
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
     let url: URL | undefined = this.url(`referrers/${subject}${query}`);

@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DataLockedError } from '../../errors.js';
@@ -30,6 +31,7 @@ interface LockInfo {
   purpose: string;
   startedAt: string;
   host?: string;
+  nonce?: string;
   /** Start time of the locking process (Linux), to tell it from a later process given the same pid. */
   processStart?: number;
 }
@@ -54,20 +56,30 @@ export async function acquireDataLock(dataDir: string, purpose: string): Promise
   await ensureDir(dir);
   const path = join(dir, LOCK_FILE);
   const start = processStart(process.pid);
+  // Names this acquisition: a lock of our pid is ours only if its nonce is one we wrote (see isLive).
+  const nonce = randomBytes(8).toString('hex');
   const mine = JSON.stringify({
     pid: process.pid,
+    nonce,
     purpose,
     startedAt: new Date().toISOString(),
     host: hostname(),
     ...(start !== undefined ? { processStart: start } : {}),
   } satisfies LockInfo);
-  for (const deadline = Date.now() + GIVE_UP_MS; Date.now() < deadline;) {
-    if (await createExclusive(path, mine)) return ownedLock(path, mine);
-    const held = await readSettledLock(path);
-    if (held === undefined) continue; // released meanwhile: try the create again
-    if (held.info && isLive(held.info, path)) throw lockedError(dir, held.info);
-    if (await takeOver(path, held, mine)) return ownedLock(path, mine);
+  ourNonces.add(nonce);
+  try {
+    for (const deadline = Date.now() + GIVE_UP_MS; Date.now() < deadline;) {
+      if (await createExclusive(path, mine)) return ownedLock(path, mine, nonce);
+      const held = await readSettledLock(path);
+      if (held === undefined) continue; // released meanwhile: try the create again
+      if (held.info && isLive(held.info)) throw lockedError(dir, held.info);
+      if (await takeOver(path, held, mine)) return ownedLock(path, mine, nonce);
+    }
+  } catch (err) {
+    ourNonces.delete(nonce);
+    throw err;
   }
+  ourNonces.delete(nonce);
   throw new DataLockedError(`registry data folder ${dir} keeps changing hands; could not lock it for ${purpose}`);
 }
 
@@ -125,19 +137,23 @@ function parseLock(raw: string): LockInfo | undefined {
       startedAt: typeof value.startedAt === 'string' ? value.startedAt : 'an unknown time',
       ...(typeof value.host === 'string' ? { host: value.host } : {}),
       ...(Number.isSafeInteger(value.processStart) ? { processStart: value.processStart as number } : {}),
+      ...(typeof value.nonce === 'string' ? { nonce: value.nonce } : {}),
     };
   } catch {
     return undefined;
   }
 }
 
-/** Lock files this process holds now: a lock naming our pid that is not among them was left by an earlier process. */
-const heldHere = new Set<string>();
+/**
+ * Nonces of the locks this process holds or is writing (added before the
+ * file is created). A lock naming our pid with another nonce was left by an
+ * earlier process: a restarted container often gets the same pid and host name.
+ */
+const ourNonces = new Set<string>();
 
-function isLive(info: LockInfo, path?: string): boolean {
+function isLive(info: LockInfo): boolean {
   if (info.host !== undefined && info.host !== hostname()) return true;
-  // A restarted container often gets the same pid (and host name) as the process that died holding the lock.
-  if (info.pid === process.pid) return path === undefined || heldHere.has(path);
+  if (info.pid === process.pid) return info.nonce !== undefined && ourNonces.has(info.nonce);
   try {
     process.kill(info.pid, 0);
   } catch (err) {
@@ -192,22 +208,27 @@ async function clearDeadClaim(claim: string): Promise<void> {
   const [text, st] = await Promise.all([readFile(claim, 'utf8').catch(() => ''), stat(claim).catch(() => undefined)]);
   if (st === undefined) return;
   const pid = Number(text);
+  const old = Date.now() - st.mtimeMs > 5 * TORN_GRACE_MS;
+  // A claim of our own pid is another acquisition of this process at work, unless it is old.
   const dead =
-    Number.isSafeInteger(pid) && pid > 0 ? !isLive({ pid, purpose: '', startedAt: '' }) : Date.now() - st.mtimeMs > TORN_GRACE_MS;
+    pid === process.pid ? old : Number.isSafeInteger(pid) && pid > 0 ? !isLive({ pid, purpose: '', startedAt: '' }) : Date.now() - st.mtimeMs > TORN_GRACE_MS;
   if (dead) await rm(claim, { force: true });
 }
 
-function ownedLock(path: string, mine: string): DataLock {
+function ownedLock(path: string, mine: string, nonce: string): DataLock {
   let released = false;
-  heldHere.add(path);
   return {
     async release() {
       if (released) return;
       released = true;
-      heldHere.delete(path);
-      // Never remove a lock that is no longer ours (e.g. taken over after we were presumed dead).
-      const held = await readLock(path);
-      if (held?.raw === mine) await rm(path, { force: true });
+      try {
+        // Never remove a lock that is no longer ours (e.g. taken over after we were presumed dead).
+        const held = await readLock(path);
+        if (held?.raw === mine) await rm(path, { force: true });
+      } finally {
+        // Only now: until the file is gone, it is ours and live, not a stale lock of our pid.
+        ourNonces.delete(nonce);
+      }
     },
   };
 }
