@@ -158,6 +158,8 @@ registryOptions(
     .option('--username <user>', 'user name for the chart repository (--repo or chart URLs)')
     .option('--password-stdin', 'read the chart repository password from stdin')
     .option('--pass-credentials', "send the repository's credentials to every host its index points at")
+    .option('--require-signers <n>', 'with --verify (oci://): at least N distinct signers must have valid signatures')
+    .option('--key-id <id>', 'with --verify (oci://): only signatures by this key id or fingerprint count (repeatable)', collect)
     .option('--untar', 'unpack the chart instead of keeping the archive')
     .option('--untardir <dir>', 'where to unpack (relative to --destination)')
     .option('-j, --jobs <n>', 'charts pulled at once', '8'),

@@ -27,6 +27,7 @@ import { resolveChart, type ResolvedChart } from './resolve-chart.js';
 import { versionFromTag } from '../oci/version.js';
 import { givenProvCandidate, knownProv, settleProvenance, type ProvCandidate, type VerifiedProvenance } from './prov-source.js';
 import { attachedProvenances } from './referrer-provenance.js';
+import { checkSignatures, decideSignatures, type SignaturePolicy } from './chart-signatures.js';
 
 export interface PullChartOptions extends RegistryOptions {
   /** `oci://host/path/name`, optionally `:tag` or `@sha256:…`. */
@@ -51,6 +52,12 @@ export interface PullChartOptions extends RegistryOptions {
    */
   provFile?: string;
   provUrl?: string;
+  /**
+   * With `verify`: stricter than one valid signature — N distinct signers,
+   * or only signatures by these key ids. Every source is then checked, not
+   * just the first that verifies.
+   */
+  policy?: SignaturePolicy;
 }
 
 export interface PullChartResult {
@@ -159,14 +166,10 @@ async function pullOne(
     }
     const staged = join(staging, fileName);
     await rename(download, staged);
+    let candidates = [...(layerProv ? [knownProv('provenance-layer', chart.reference, layerProv)] : []), ...attached, ...(given ? [given] : [])];
+    if (opts.verify && keys && opts.policy) candidates = await byPolicy(candidates, staged, chart.reference, { name, version }, keys, opts);
     // The signature's sources in order; the first that verifies (without --verify: the first there is) is kept.
-    const prov = await settleProvenance({
-      staged,
-      keys,
-      now: opts.now,
-      chart: chart.reference,
-      candidates: [...(layerProv ? [knownProv('provenance-layer', chart.reference, layerProv)] : []), ...attached, ...(given ? [given] : [])],
-    });
+    const prov = await settleProvenance({ staged, keys, now: opts.now, chart: chart.reference, candidates });
     const provBytes = prov.bytes;
     const result: PullChartResult = {
       reference: chart.reference,
@@ -265,4 +268,35 @@ function givenProvSource(opts: Omit<PullChartOptions, 'ref'>): ProvCandidate | u
 async function attachedCandidates(chart: ResolvedChart): Promise<ProvCandidate[]> {
   const found = await attachedProvenances(chart.repo, chart.digest);
   return found.map((p) => knownProv(p.mode === 'api' ? 'referrer' : 'fallback-tag', p.referrer, Buffer.from(p.text, 'utf8')));
+}
+
+/**
+ * Checks every source against the policy (N signers, key ids) and returns
+ * the candidates with the first accepted one in front, so that it is the one
+ * kept beside the chart. Throws SIGNATURE_POLICY (or the first failure) when
+ * the policy is not met.
+ */
+async function byPolicy(
+  candidates: ProvCandidate[],
+  staged: string,
+  reference: string,
+  meta: { name: string; version: string },
+  keys: PublicKey[],
+  opts: Pick<PullChartOptions, 'policy' | 'now'>,
+): Promise<ProvCandidate[]> {
+  const { sha256 } = await readChartArchive(staged);
+  const loaded: Array<{ candidate: ProvCandidate; text: string }> = [];
+  for (const candidate of candidates) {
+    const bytes = await candidate.load();
+    if (bytes) loaded.push({ candidate, text: bytes.toString('utf8') });
+  }
+  const checks = await checkSignatures(
+    loaded.map((l) => ({ source: 'file' as const, location: l.candidate.location, text: l.text })),
+    { fileName: `${meta.name}-${meta.version}.tgz`, sha256, ...meta },
+    keys,
+    opts.now,
+  );
+  const { accepted } = decideSignatures(reference, checks, opts.policy);
+  const first = loaded.find((l) => l.candidate.location === accepted[0]!.location)!.candidate;
+  return [first, ...candidates.filter((c) => c !== first)];
 }

@@ -199,12 +199,16 @@ async function addToFallbackIndex(repo: Repository, subject: string, entry: Refe
   const settleMs = opts.settleMs ?? 150;
   const tag = fallbackTag(subject);
   const present = async () => (await readFallbackIndex(repo, subject)).some((r) => r.digest === entry.digest);
+  // A concurrent writer's read-to-write takes about as long as ours (same
+  // registry, same load): pause at least twice that, so its PUT has landed.
+  let cycleMs = 0;
   const presentAfterPause = async () => {
-    await sleep(settleMs * (1 + Math.random()));
+    await sleep(Math.max(settleMs, 2 * cycleMs) * (1 + Math.random()));
     return present();
   };
   let wrote = false;
   for (let attempt = 0; attempt < attempts; attempt++) {
+    const started = Date.now();
     const current = await readFallbackIndex(repo, subject);
     if (!current.some((r) => r.digest === entry.digest)) {
       const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...current, entry] };
@@ -217,6 +221,7 @@ async function addToFallbackIndex(repo: Repository, subject: string, entry: Refe
         continue;
       }
       wrote = true;
+      cycleMs = Math.max(cycleMs, Date.now() - started);
     } else if (!wrote) {
       // Attached before (by us in an earlier run, or by another writer): nothing to do.
       return false;

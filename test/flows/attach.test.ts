@@ -199,6 +199,19 @@ for (const t of targets) {
       assert.match(text.stdout, /^Chart Hash Verified: sha256:/m);
     });
 
+    test('pull --verify with --require-signers and --key-id checks every signature', async () => {
+      const args = (dest: string, ...extra: string[]) => [...verifiedPullArgs(`oci://${t.host()}/${t.project}/hello-world`, join(work, dest)), ...extra, '-o', 'json'];
+      const two = await cli(args(`two-${t.mode}`, '--require-signers', '2'));
+      assert.equal(two.code, 0, two.stderr);
+      const three = await cli(args(`three-${t.mode}`, '--require-signers', '3'));
+      assert.notEqual(three.code, 0);
+      assert.equal(JSON.parse(three.stdout).error.code, 'SIGNATURE_POLICY');
+      const { readdir } = await import('node:fs/promises');
+      assert.deepEqual(await readdir(join(work, `three-${t.mode}`)).catch(() => []), [], 'nothing written when the policy fails');
+      const jane = await cli(args(`jane-${t.mode}`, '--key-id', 'Jane-not-a-key'));
+      assert.notEqual(jane.code, 0);
+    });
+
     test('sign in place: a chart pushed unsigned gets a referrer signed now; its tag and digest stay', async () => {
       const base = `oci://${t.host()}/${t.project}/inplace`;
       const pushed = await cli(['push', bareChart, base, '-o', 'json']);

@@ -19,6 +19,8 @@ interface PullFlags extends RegistryFlags {
   username?: string;
   passwordStdin?: boolean;
   passCredentials?: boolean;
+  requireSigners?: string;
+  keyId?: string[];
   jobs: string;
   output: OutputFormat;
 }
@@ -49,7 +51,7 @@ export async function pullCommand(refs: string[], flags: PullFlags): Promise<num
         hint: 'for an OCI registry: chartprov registry login HOST -u USER --password-stdin, or CHARTPROV_USERNAME/CHARTPROV_PASSWORD',
       });
     }
-    result = await pullCharts({ ...registryOptionsFromFlags(flags), refs, ...common });
+    result = await pullCharts({ ...registryOptionsFromFlags(flags), refs, ...common, ...policyOf(flags) });
   }
   bar?.end();
   if (flags.output !== 'json') for (const r of result.results) if (r.ok) for (const w of r.warnings) warn(w);
@@ -135,4 +137,13 @@ function saved(r: PullChartResult): string {
 function printLine(r: PullResult): void {
   if (r.ok) println(`ok    ${r.reference}  ${r.verified ? `verified, signed by ${r.verified.signer.userId}  ` : ''}${saved(r)}`);
   else println(`FAIL  ${r.ref}  error[${r.error.code}]: ${r.error.message}`);
+}
+
+/** `--require-signers N` / `--key-id ID`: a stricter verification than one valid signature (OCI pulls). */
+function policyOf(flags: PullFlags): { policy?: { requireSigners: number; keyIds?: string[] } } {
+  if (flags.requireSigners === undefined && !flags.keyId?.length) return {};
+  if (!flags.verify) throw new UsageError('--require-signers and --key-id apply to --verify', { hint: 'add --verify --keyring FILE' });
+  const need = Number(flags.requireSigners ?? '1');
+  if (!Number.isInteger(need) || need < 1) throw new UsageError(`--require-signers must be a positive integer, not ${flags.requireSigners}`);
+  return { policy: { requireSigners: need, ...(flags.keyId?.length ? { keyIds: flags.keyId } : {}) } };
 }
