@@ -14,7 +14,7 @@ import type { PublicKey } from 'openpgp';
 import { extractChartArchive } from '../chart/extract.js';
 import { readChartArchive } from '../chart/archive.js';
 import { MAX_CHART_BYTES } from '../chart/tar-read.js';
-import { ChartArchiveError, ProvenanceMissingError, UsageError } from '../errors.js';
+import { ChartArchiveError, ChartprovError, ProvenanceMissingError, UsageError } from '../errors.js';
 import { toWriteError } from '../fs/atomic-write.js';
 import { movePairIn } from '../fs/move-into-place.js';
 import { withStagingDir } from '../fs/staging.js';
@@ -139,7 +139,17 @@ async function pullOne(
   const chart = await resolveChart(client, ref, opts.version);
   const given = givenProvSource(opts);
   // Signatures attached to the chart (chartprov attach / sign oci://…): looked up when they can matter.
-  const attached = opts.verify || !chart.prov ? await attachedCandidates(chart) : [];
+  const lookupWarnings: string[] = [];
+  let attached: ProvCandidate[] = [];
+  if (opts.verify || !chart.prov) {
+    try {
+      attached = await attachedCandidates(chart);
+    } catch (err) {
+      // Without --verify a signature is a bonus: a registry that will not list referrers must not fail the pull.
+      if (opts.verify || !(err instanceof ChartprovError)) throw err;
+      lookupWarnings.push(`could not look for attached signatures: ${err.message}`);
+    }
+  }
   if (opts.verify && !chart.prov && !given && attached.length === 0) {
     throw new ProvenanceMissingError(`${chart.reference} has no signature: no provenance layer, no provenance referrer`, {
       hint: 'attach its .prov (chartprov attach) or sign it in place (chartprov sign oci://…), or give it with --prov-file / --prov-url',
@@ -177,7 +187,7 @@ async function pullOne(
       name,
       version,
       hasProvenance: Boolean(chart.prov),
-      warnings: [...mismatches(chart, name, version), ...prov.warnings],
+      warnings: [...mismatches(chart, name, version), ...lookupWarnings, ...prov.warnings],
     };
     if (prov.verified) result.verified = prov.verified;
     if (opts.untar) {

@@ -137,8 +137,16 @@ export function credentialsFor(
     .map((h) => h.trim())
     .filter(Boolean)
     .map((h) => normalizeRegistryHost(h));
-  const allowed = named?.length ? origins.filter((o) => o !== 'null' && named.includes(normalizeRegistryHost(new URL(o).host))) : origins;
-  return { credential: { username, password }, credentialOrigins: opts.passCredentials ? 'all' : allowed };
+  const listed = named?.length ? origins.filter((o) => o !== 'null' && named.includes(normalizeRegistryHost(new URL(o).host))) : origins;
+  // Credentials from the environment are meant for registries: never in clear text, except to this machine.
+  const allowed = listed.filter((o) => o !== 'null' && (o.startsWith('https:') || isLoopbackOrigin(o)));
+  if (allowed.length === 0) return {};
+  return { credential: { username, password }, credentialOrigins: allowed };
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  const host = new URL(origin).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 function utf8(bytes: Buffer, source: string): string {

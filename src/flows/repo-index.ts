@@ -238,7 +238,15 @@ export function pickIndexVersion(index: RepoIndex, name: string, version: string
  * tokenised repository URLs working that way).
  */
 export function resolveReferenceUrl(repoUrl: string | URL, ref: string): URL {
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(ref)) return new URL(ref);
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(ref)) {
+    const url = new URL(ref);
+    // A remote index must not make us read this machine's files.
+    if (url.protocol === 'file:' && new URL(repoUrl).protocol !== 'file:')
+      throw new RepoIndexInvalidError(`the repository index points at a local file (${url.href}); only a file: repository may`, {
+        hint: 'the index.yaml of this repository is wrong or hostile; do not use it',
+      });
+    return url;
+  }
   const base = new URL(repoUrl);
   base.pathname = `${base.pathname.replace(/\/$/, '')}/`;
   const resolved = new URL(ref, base);

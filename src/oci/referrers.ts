@@ -55,6 +55,12 @@ export function hasReferrersApi(repo: Repository): Promise<boolean> {
   return probe;
 }
 
+function knowApi(repo: Repository): void {
+  let perClient = probes.get(repo.client);
+  if (!perClient) probes.set(repo.client, (perClient = new Map()));
+  perClient.set(`${repo.registry}/${repo.name}`, Promise.resolve(true));
+}
+
 /** The fallback tag of a subject (sha512 digests are cut, as the spec says). */
 export function fallbackTag(subject: string): string {
   if (!isDigest(subject)) throw new RegistryError(`not a digest: ${subject}`);
@@ -149,7 +155,11 @@ export async function attachReferrer(
   const existed = (await repo.headManifest(digest)) !== undefined;
   const pushed = existed ? { digest, subject: undefined } : await pushReferrer(repo, digest, manifestBytes, entry.mediaType);
   // The spec: a registry that indexed the manifest says so with OCI-Subject; without it the client keeps the fallback tag.
-  if (pushed.subject === subject) return { digest, mode: 'api', created: !existed };
+  if (pushed.subject === subject) {
+    // Proof that the API exists here, whatever an earlier probe concluded: readers must use it too.
+    knowApi(repo);
+    return { digest, mode: 'api', created: !existed };
+  }
   const api = await hasReferrersApi(repo);
   if (existed && api) return { digest, mode: 'api', created: false };
   const added = await addToFallbackIndex(repo, subject, entry, opts);

@@ -436,5 +436,16 @@ describe('index.yaml as Helm reads it', () => {
     assert.equal(r('https://h/charts', '../other/a.tgz'), 'https://h/other/a.tgz');
     assert.equal(r('https://h/charts', 'https://cdn/a.tgz'), 'https://cdn/a.tgz');
     assert.equal(r('https://h/charts', '/abs/a.tgz'), 'https://h/abs/a.tgz');
+    assert.throws(() => resolveReferenceUrl('https://h/charts', 'file:///etc/passwd'), { code: 'REPO_INDEX_INVALID' }, 'a remote index cannot name local files');
+    assert.equal(resolveReferenceUrl('file:///srv/charts', 'file:///srv/charts/a.tgz').href, 'file:///srv/charts/a.tgz');
+  });
+
+  it('credentials from the environment go only over https or to this machine', async () => {
+    const { credentialsFor } = await import('../../src/flows/repo-fetch.js');
+    const env = { CHARTPROV_USERNAME: 'ci', CHARTPROV_PASSWORD: 'pw' };
+    assert.deepEqual(credentialsFor({ env }, ['http://charts.example.com']), {});
+    assert.deepEqual(credentialsFor({ env }, ['https://charts.example.com']).credentialOrigins, ['https://charts.example.com']);
+    assert.deepEqual(credentialsFor({ env }, ['http://127.0.0.1:8080']).credentialOrigins, ['http://127.0.0.1:8080']);
+    assert.equal(credentialsFor({ username: 'u', password: 'p' }, ['http://charts.example.com']).credential?.username, 'u', 'an explicit login is the user\'s choice');
   });
 });

@@ -44,6 +44,8 @@ export async function pullCommand(refs: string[], flags: PullFlags): Promise<num
   };
   let result: PullChartsResult;
   if (repoSource) {
+    if (flags.requireSigners !== undefined || flags.keyId?.length)
+      throw new UsageError('--require-signers and --key-id apply to oci:// charts', { hint: 'verify chart repository pulls with --verify --keyring only' });
     result = await pullFromRepository(refs, flags, common);
   } else {
     if (flags.username !== undefined || flags.passwordStdin || flags.passCredentials) {
