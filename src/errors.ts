@@ -449,7 +449,7 @@ export class SignaturePolicyError extends ChartprovError {
 export class ReferrerRejectedError extends ChartprovError {
   readonly code = 'REFERRER_REJECTED';
   protected get defaultHint(): string {
-    return 'this registry does not take OCI 1.1 artifacts with a subject: push the chart with its .prov as a layer instead (chartprov push)';
+    return 'this registry does not take OCI 1.1 artifacts with a subject; keep the .prov beside the chart elsewhere (pull --verify --prov-url), or re-push the chart with it as a layer (a new digest)';
   }
 }
 

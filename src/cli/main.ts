@@ -105,6 +105,8 @@ registryOptions(
     .option('--keyring <file>', 'public keyring: pubring.gpg, .asc, pubring.kbx or a gpg home (repeatable)', collect)
     .option('--prov <file>', 'the .prov to use (single chart only)')
     .option('--version <version>', 'for an oci:// reference without a tag: exact version or SemVer range')
+    .option('--prov-file <file>', 'oci://: a .prov kept outside the registry, checked with the ones it holds')
+    .option('--prov-url <url>', 'oci://: the same, fetched from http(s):// or file: (never sent credentials)')
     .option('--require-signers <n>', 'oci://: at least N distinct signers must have valid signatures', '1')
     .option('--key-id <id>', 'oci://: only signatures by this key id or fingerprint count (repeatable)', collect),
 )

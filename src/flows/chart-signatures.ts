@@ -5,7 +5,7 @@
  * signature, or as many distinct signers / the key ids a policy asks for.
  */
 import type { PublicKey } from 'openpgp';
-import { ChartprovError, isChartprovError, ProvenanceInvalidError, ProvenanceMissingError, SignaturePolicyError } from '../errors.js';
+import { ChartprovError, isChartprovError, ProvenanceInvalidError, ProvenanceMissingError, SignaturePolicyError, UsageError } from '../errors.js';
 import { DEFAULT_MAX_PROV_BYTES } from '../provenance/parse.js';
 import { verifyProvenance, type SignerInfo } from '../provenance/index.js';
 import { attachedProvenances } from './referrer-provenance.js';
@@ -92,7 +92,12 @@ export function decideSignatures(what: string, checks: SignatureCheck[], policy:
     // The first signature's own error (SIGNER_UNKNOWN, CHART_TAMPERED…) says best what is wrong.
     throw checks.find((c): c is Extract<SignatureCheck, { ok: false }> => !c.ok)!.error;
   }
-  const wanted = (policy.keyIds ?? []).map((k) => k.replace(/\s+/g, '').toUpperCase());
+  const wanted = (policy.keyIds ?? []).map((k) => k.replace(/\s+/g, '').replace(/^0X/i, '').toUpperCase());
+  const short = wanted.find((k) => !/^[0-9A-F]{8,40}$/.test(k));
+  if (short !== undefined)
+    throw new UsageError(`--key-id ${short} is not a key id: give 8 to 40 hex digits (a key id or a fingerprint)`, {
+      hint: 'chartprov keys list shows key ids and fingerprints',
+    });
   const counted = wanted.length
     ? valid.filter((c) => wanted.some((k) => c.signer.fingerprint.endsWith(k) || c.signer.keyId.endsWith(k)))
     : valid;

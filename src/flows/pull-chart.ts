@@ -27,7 +27,7 @@ import { resolveChart, type ResolvedChart } from './resolve-chart.js';
 import { versionFromTag } from '../oci/version.js';
 import { givenProvCandidate, knownProv, settleProvenance, type ProvCandidate, type VerifiedProvenance } from './prov-source.js';
 import { attachedProvenances } from './referrer-provenance.js';
-import { checkSignatures, decideSignatures, type SignaturePolicy } from './chart-signatures.js';
+import { checkSignatures, decideSignatures, type SignaturePolicy, type SignatureSource } from './chart-signatures.js';
 
 export interface PullChartOptions extends RegistryOptions {
   /** `oci://host/path/name`, optionally `:tag` or `@sha256:…`. */
@@ -301,7 +301,7 @@ async function byPolicy(
     if (bytes) loaded.push({ candidate, text: bytes.toString('utf8') });
   }
   const checks = await checkSignatures(
-    loaded.map((l) => ({ source: 'file' as const, location: l.candidate.location, text: l.text })),
+    loaded.map((l) => ({ source: signatureSource(l.candidate.source), location: l.candidate.location, text: l.text })),
     { fileName: `${meta.name}-${meta.version}.tgz`, sha256, ...meta },
     keys,
     opts.now,
@@ -309,4 +309,18 @@ async function byPolicy(
   const { accepted } = decideSignatures(reference, checks, opts.policy);
   const first = loaded.find((l) => l.candidate.location === accepted[0]!.location)!.candidate;
   return [first, ...candidates.filter((c) => c !== first)];
+}
+
+function signatureSource(source: ProvCandidate['source']): SignatureSource {
+  switch (source) {
+    case 'provenance-layer':
+      return 'layer';
+    case 'referrer':
+    case 'fallback-tag':
+      return source;
+    case 'prov-file':
+      return 'file';
+    default:
+      return 'url';
+  }
 }

@@ -194,6 +194,9 @@ for (const t of targets) {
       const unknown = await cli(['verify', ref(), '--keyring', keyFile('pat-pubring.gpg'), '-o', 'json']);
       assert.notEqual(unknown.code, 0);
       assert.equal(JSON.parse(unknown.stdout).error.code, 'SIGNER_UNKNOWN');
+      const viaFile = await cli(['verify', ref(), '--keyring', keyFile('john-pubring.gpg'), '--prov-file', janeProv, '--require-signers', '1', '-o', 'json']);
+      assert.equal(viaFile.code, 0, viaFile.stderr);
+      assert.ok(JSON.parse(viaFile.stdout).checks.some((c: { source: string }) => c.source === 'file'), 'the given .prov is checked too');
       const text = await cli(['verify', ref(), ...ring]);
       assert.match(text.stdout, /^Signed by: John The Signer/m);
       assert.match(text.stdout, /^Chart Hash Verified: sha256:/m);
@@ -208,8 +211,11 @@ for (const t of targets) {
       assert.equal(JSON.parse(three.stdout).error.code, 'SIGNATURE_POLICY');
       const { readdir } = await import('node:fs/promises');
       assert.deepEqual(await readdir(join(work, `three-${t.mode}`)).catch(() => []), [], 'nothing written when the policy fails');
-      const jane = await cli(args(`jane-${t.mode}`, '--key-id', 'Jane-not-a-key'));
-      assert.notEqual(jane.code, 0);
+      const nobody = await cli(args(`nobody-${t.mode}`, '--key-id', 'DEADBEEFDEADBEEF'));
+      assert.notEqual(nobody.code, 0);
+      assert.equal(JSON.parse(nobody.stdout).error.code, 'SIGNATURE_POLICY');
+      const junk = await cli(args(`junk-${t.mode}`, '--key-id', 'Jane'));
+      assert.equal(JSON.parse(junk.stdout).error.code, 'USAGE', 'a key id is hex');
     });
 
     test('sign in place: a chart pushed unsigned gets a referrer signed now; its tag and digest stay', async () => {

@@ -8,6 +8,8 @@ import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.
 interface VerifyFlags extends RegistryFlags {
   keyring?: string[];
   prov?: string;
+  provFile?: string;
+  provUrl?: string;
   version?: string;
   requireSigners?: string;
   keyId?: string[];
@@ -62,7 +64,7 @@ async function verifyRemote(reference: string, flags: VerifyFlags): Promise<numb
   if (!Number.isInteger(need) || need < 1) throw new UsageError(`--require-signers must be a positive integer, not ${flags.requireSigners}`);
   // Loaded only here: verifying a local archive never pays for the registry client.
   const { verifyRemoteChart } = await import('../../flows/verify-remote.js');
-  const extra = flags.prov ? [await provFileSignature(flags.prov)] : [];
+  const extra = await givenSignatures(flags);
   const r = await verifyRemoteChart({
     ...registryOptionsFromFlags(flags),
     reference,
@@ -86,7 +88,11 @@ async function verifyRemote(reference: string, flags: VerifyFlags): Promise<numb
   return 0;
 }
 
-async function provFileSignature(path: string) {
-  const { readProvenanceFile } = await import('../../flows/verify-charts.js');
-  return { source: 'file' as const, location: path, text: await readProvenanceFile(path, path, 'give the .prov made for this chart') };
+/** `--prov` / `--prov-file` / `--prov-url`: a signature kept outside the registry, checked with the registry's. */
+async function givenSignatures(flags: VerifyFlags) {
+  const { givenProvCandidate } = await import('../../flows/prov-source.js');
+  const candidate = givenProvCandidate({ ...registryOptionsFromFlags(flags), provFile: flags.provFile ?? flags.prov, provUrl: flags.provUrl });
+  const bytes = await candidate?.load();
+  if (!candidate || !bytes) return [];
+  return [{ source: candidate.source === 'prov-url' ? ('url' as const) : ('file' as const), location: candidate.location, text: bytes.toString('utf8') }];
 }
