@@ -4,6 +4,7 @@
  * the caller adds), without downloading the chart: its layer digest is the
  * archive's sha256 and its config holds name and version.
  */
+import { ProvenanceMismatchError } from '../errors.js';
 import { checkSignatures, decideSignatures, registrySignatures, type SignatureCandidate, type SignatureCheck, type SignaturePolicy } from './chart-signatures.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { readChartConfig, resolveChart } from './resolve-chart.js';
@@ -40,7 +41,11 @@ export async function verifyRemoteChart(opts: VerifyRemoteOptions): Promise<Veri
     const chart = await resolveChart(client, opts.reference, opts.version);
     const meta = await readChartConfig(chart);
     const candidates = [...(await registrySignatures(chart)), ...(opts.extraSignatures ?? [])];
-    const sha256 = chart.chart.digest.replace(/^sha256:/, '');
+    if (!chart.chart.digest.startsWith('sha256:'))
+      throw new ProvenanceMismatchError(`${chart.reference}: its chart layer is named by ${chart.chart.digest.split(':')[0]}, and a .prov lists sha256 digests`, {
+        hint: 'pull the chart and verify the archive: chartprov pull --verify',
+      });
+    const sha256 = chart.chart.digest.slice('sha256:'.length);
     const checks = await checkSignatures(candidates, { fileName: `${meta.name}-${meta.version}.tgz`, sha256, ...meta }, keys, opts.now);
     const { accepted } = decideSignatures(chart.reference, checks, opts.policy);
     return { reference: chart.reference, digest: chart.digest, ...meta, sha256, accepted, checks };

@@ -27,6 +27,8 @@ export interface ReferrerList {
 }
 
 const ZERO_DIGEST = `sha256:${'0'.repeat(64)}`;
+/** Referrers one subject may have before we call the list unreasonable (memory is bounded by it). */
+const MAX_REFERRERS = 10_000;
 
 // One probe per repository and client: the answer does not change within a
 // run. Per repository, not per registry: a registry with the API may still
@@ -87,26 +89,37 @@ function asReferrers(manifests: unknown[], subject: string): ReferrerDescriptor[
 
 /** The fallback index at `sha256-<hex>`, or an empty list when there is none. */
 async function readFallbackIndex(repo: Repository, subject: string): Promise<ReferrerDescriptor[]> {
+  return asReferrers((await readFallbackDocument(repo, subject)).manifests, subject);
+}
+
+/**
+ * The fallback index as stored: its entries verbatim (another tool's fields
+ * and all) and its other top-level fields, so that a rewrite only appends.
+ */
+async function readFallbackDocument(repo: Repository, subject: string): Promise<{ manifests: unknown[]; rest: Record<string, unknown> }> {
   const tag = fallbackTag(subject);
   const found = await repo.headManifest(tag);
-  if (!found) return [];
+  if (!found) return { manifests: [], rest: {} };
   const type = (found.mediaType ?? '').split(';')[0]!.trim();
   if (type !== '' && type !== OCI_INDEX)
     throw new RegistryError(`tag ${repo.refText(tag)} holds a ${type}, not a referrers index; it is left as it is`, undefined, {
       hint: 'another tool uses that tag for something else; move that content and run the command again',
     });
   const { bytes } = await repo.fetchManifest(tag, [OCI_INDEX]);
-  let body: { manifests?: unknown };
+  let body: Record<string, unknown>;
   try {
-    body = JSON.parse(bytes.toString('utf8')) as { manifests?: unknown };
+    body = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   } catch {
     throw new RegistryError(`the fallback referrers tag ${repo.refText(tag)} is not valid JSON`, undefined, {
       hint: 'it was written by another tool; delete the tag to let chartprov rebuild it',
     });
   }
-  return asReferrers(Array.isArray(body.manifests) ? body.manifests : [], subject);
+  const { manifests, schemaVersion: _v, mediaType: _t, ...rest } = body;
+  const list = Array.isArray(manifests) ? manifests : [];
+  if (list.length > MAX_REFERRERS)
+    throw new RegistryError(`the referrers index ${repo.refText(tag)} lists ${list.length} artifacts, more than ${MAX_REFERRERS}`);
+  return { manifests: list, rest };
 }
-
 /** Every referrer of `subject`, optionally only those of one artifact type. */
 export async function listReferrers(repo: Repository, subject: string, opts: { artifactType?: string } = {}): Promise<ReferrerList> {
   const keep = (list: ReferrerDescriptor[]) => (opts.artifactType ? list.filter((r) => r.artifactType === opts.artifactType) : list);
@@ -219,14 +232,16 @@ async function addToFallbackIndex(repo: Repository, subject: string, entry: Refe
   let wrote = false;
   for (let attempt = 0; attempt < attempts; attempt++) {
     const started = Date.now();
-    const current = await readFallbackIndex(repo, subject);
-    if (!current.some((r) => r.digest === entry.digest)) {
-      const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...current, entry] };
+    const current = await readFallbackDocument(repo, subject);
+    if (!asReferrers(current.manifests, subject).some((r) => r.digest === entry.digest)) {
+      const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...current.manifests, entry], ...current.rest };
       try {
         // Sent once: a retry after a back-off would write what was read before it, over newer entries.
         await repo.pushManifest(tag, Buffer.from(JSON.stringify(index)), OCI_INDEX, { once: true });
       } catch (err) {
         if (!(err instanceof RegistryError || err instanceof RegistryRateLimitedError) || attempt === attempts - 1) throw err;
+        // The registry may have stored it before the answer was lost: verify like any write of ours.
+        wrote = true;
         await sleep(settleMs * (1 + Math.random()));
         continue;
       }

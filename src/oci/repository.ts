@@ -225,6 +225,8 @@ export class Repository {
       const body = parseJson(bytes, `referrers of ${this.refText(subject)}`) as { mediaType?: unknown; manifests?: unknown };
       if ((type !== OCI_INDEX && body.mediaType !== OCI_INDEX) || !Array.isArray(body.manifests)) return undefined;
       manifests.push(...body.manifests);
+      // A subject with this many referrers is an attack or a broken registry, not a chart's signatures.
+      if (manifests.length > 10_000) throw new RegistryError(`${this.refText(subject)} has more than 10000 referrers`);
       if (artifactType && !/artifactType/.test(header(res, 'oci-filters-applied') ?? '')) filtered = false;
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(header(res, 'link') ?? '');
       url = next ? new URL(next[1]!, url) : undefined;

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RegistryClient } from '../../src/oci/client.js';
 import { PROVENANCE_ARTIFACT_TYPE } from '../../src/oci/provenance-artifact.js';
-import { fallbackTag, listReferrers } from '../../src/oci/referrers.js';
+import { attachReferrer, fallbackTag, listReferrers } from '../../src/oci/referrers.js';
+import { digestOf } from '../../src/oci/digest.js';
+import { OCI_INDEX, OCI_MANIFEST } from '../../src/oci/helm-media.js';
 import { goldens, helloWorldSource, verifiedPullArgs } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { startEmbedded, type EmbeddedRegistry } from '../peers/embedded.js';
@@ -249,3 +251,59 @@ for (const t of targets) {
     });
   });
 }
+
+describe('fallback index on docker-registry 2.8', () => {
+  test("another tool's entries and the index's own fields are kept verbatim when we append", async () => {
+    const client = await RegistryClient.create({ plainHttp: true });
+    try {
+      const repo = client.repository(dr.host, 'interop/app');
+      const config = Buffer.from('{}');
+      await repo.pushBlob({ bytes: config });
+      const subjectBytes = Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf(config), size: 2 }, layers: [] }),
+      );
+      const subject = (await repo.pushManifest('v1', subjectBytes, OCI_MANIFEST)).digest;
+      // distribution wants an index's entries to exist: a real artifact, listed with fields we do not write.
+      const foreignBytes = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          artifactType: 'application/vnd.example.thing',
+          config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf(config), size: 2 },
+          layers: [],
+          subject: { mediaType: OCI_MANIFEST, digest: subject, size: subjectBytes.length },
+        }),
+      );
+      await repo.pushManifest(digestOf(foreignBytes), foreignBytes, OCI_MANIFEST);
+      const foreign = {
+        mediaType: OCI_MANIFEST,
+        digest: digestOf(foreignBytes),
+        size: foreignBytes.length,
+        artifactType: 'application/vnd.example.thing',
+        platform: { os: 'linux', architecture: 'amd64' },
+        annotations: { 'com.example.kept': 'yes' },
+      };
+      const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [foreign], annotations: { 'com.example.index': 'kept' } };
+      await repo.pushManifest(fallbackTag(subject), Buffer.from(JSON.stringify(index)), OCI_INDEX);
+      const ours = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          artifactType: 'application/vnd.example.ours',
+          config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf(config), size: 2 },
+          layers: [],
+          subject: { mediaType: OCI_MANIFEST, digest: subject, size: subjectBytes.length },
+        }),
+      );
+      const r = await attachReferrer(repo, subject, ours, { settleMs: 20 });
+      assert.equal(r.mode, 'fallback');
+      const after = JSON.parse((await repo.fetchManifest(fallbackTag(subject), [OCI_INDEX])).bytes.toString('utf8'));
+      assert.deepEqual(after.manifests[0], foreign, 'the foreign entry, byte for byte as JSON');
+      assert.equal(after.manifests[1].digest, r.digest);
+      assert.equal(after.manifests[1].artifactType, 'application/vnd.example.ours');
+      assert.deepEqual(after.annotations, { 'com.example.index': 'kept' });
+    } finally {
+      await client.close();
+    }
+  });
+});
