@@ -184,8 +184,9 @@ async function pushReferrer(repo: Repository, digest: string, bytes: Uint8Array,
   try {
     return await repo.pushManifest(digest, bytes, mediaType);
   } catch (err) {
-    if (err instanceof RegistryError && err.status === 400)
-      throw new ReferrerRejectedError(`${repo} refused the artifact that refers to the chart: ${err.message}`, { cause: err });
+    // Only a refusal of the manifest itself: a missing blob is another story, told as it is.
+    const refused = err instanceof RegistryError && (err.status === 415 || (err.status === 400 && /MANIFEST_INVALID|UNSUPPORTED/.test(err.message)));
+    if (refused) throw new ReferrerRejectedError(`${repo} refused the artifact that refers to the chart: ${err.message}`, { cause: err });
     throw err;
   }
 }
