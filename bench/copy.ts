@@ -38,6 +38,7 @@ import { runPool } from '../src/flows/pool.js';
 import { createSigner, packageAndSignChart, pushCharts, RegistryClient } from '../src/index.js';
 import { OCI_EMPTY_BYTES, OCI_EMPTY_CONFIG } from '../src/oci/helm-media.js';
 import { PROVENANCE_ARTIFACT_TYPE } from '../src/oci/provenance-artifact.js';
+import { skopeoEnv } from '../test/peers/skopeo.js';
 import { fallbackTag, listReferrers } from '../src/oci/referrers.js';
 import { helloWorldSource } from '../test/peers/charts.js';
 import { startEmbedded, type EmbeddedRegistry } from '../test/peers/embedded.js';
@@ -82,22 +83,6 @@ async function snapshotCli(dir: string): Promise<string> {
       await sleep(15_000);
     }
   }
-}
-
-/** An isolated environment for skopeo (as test/peers/skopeo.ts): no user auth file, no search registries. */
-async function skopeoEnv(dir: string): Promise<NodeJS.ProcessEnv> {
-  const home = join(dir, 'skopeo-home');
-  await mkdir(join(home, 'run'), { recursive: true, mode: 0o700 });
-  await writeFile(join(home, 'registries.conf'), 'unqualified-search-registries = []\n');
-  await writeFile(join(home, 'auth.json'), '{"auths":{}}\n', { mode: 0o600 });
-  return {
-    PATH: process.env.PATH,
-    HOME: home,
-    XDG_RUNTIME_DIR: join(home, 'run'),
-    XDG_CONFIG_HOME: join(home, 'config'),
-    REGISTRY_AUTH_FILE: join(home, 'auth.json'),
-    CONTAINERS_REGISTRIES_CONF: join(home, 'registries.conf'),
-  };
 }
 
 interface Source {
@@ -257,7 +242,7 @@ export async function runCopyBench(): Promise<void> {
     regs.push(srcReg, dstReg);
     const t0 = performance.now();
     const source = await makeSource(dir, srcReg, count);
-    const skEnv = await skopeoEnv(dir);
+    const skEnv = skopeoEnv();
     const sk = await run('skopeo', ['--version'], skEnv, 'skopeo --version');
 
     const dests: Destination[] = [];

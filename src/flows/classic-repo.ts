@@ -11,15 +11,14 @@
  * serving that folder would be; a folder without one is indexed on the fly
  * from its archives (`*.tgz` and `*\/*.tgz`, as `helm repo index` finds them).
  */
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { mkdir, rename } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import type { PublicKey } from 'openpgp';
 import { readChartArchive } from '../chart/archive.js';
-import { extractChartArchive } from '../chart/extract.js';
 import { MAX_CHART_BYTES } from '../chart/tar-read.js';
 import { ChartArchiveError, ChartNotFoundError, DigestMismatchError, UsageError } from '../errors.js';
 import { toWriteError } from '../fs/atomic-write.js';
-import { movePairIn } from '../fs/move-into-place.js';
+import { placePulledChart } from './place-pulled-chart.js';
 import { withStagingDir } from '../fs/staging.js';
 import type { HelmMajor } from '../oci/masterminds-semver.js';
 import type { TlsOptions } from '../oci/transport.js';
@@ -245,26 +244,10 @@ async function pullLocated(
       ...(prov.source ? { provenance: { source: prov.source, location: prov.location! } } : {}),
       ...(prov.verified ? { verified: prov.verified } : {}),
     };
-    if (opts.untar) {
-      const into = opts.untarDir ? (isAbsolute(opts.untarDir) ? opts.untarDir : join(destination, opts.untarDir)) : destination;
-      result.untarredTo = await extractChartArchive(staged, into);
-      return result;
-    }
-    const target = join(destination, fileName);
-    await oneAtATime(target, async () => {
-      await movePairIn(
-        prov.bytes
-          ? [
-              [staged, target],
-              [`${staged}.prov`, `${target}.prov`],
-            ]
-          : [[staged, target]],
-      );
-      // A .prov left from an earlier pull would now sit beside a chart it is not about.
-      if (!prov.bytes) await rm(`${target}.prov`, { force: true });
-    });
-    result.chartPath = target;
-    if (prov.bytes) result.provPath = `${target}.prov`;
+    Object.assign(
+      result,
+      await placePulledChart({ staged, destination, fileName, withProv: Boolean(prov.bytes), untar: opts.untar, untarDir: opts.untarDir }),
+    );
     return result;
   });
 }
@@ -279,18 +262,4 @@ function mismatches(at: Located, url: URL, name: string, version: string): strin
   if (!at.entry && file !== `${name}-${version}.tgz`)
     warnings.push(`${traced(url)} holds ${name} ${version}: saved as ${name}-${version}.tgz`);
   return warnings;
-}
-
-const moving = new Map<string, Promise<unknown>>();
-
-/** Runs `fn` after any earlier call for the same target has finished (parallel pulls of one chart into one folder). */
-async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const before = moving.get(key) ?? Promise.resolve();
-  const run = before.catch(() => undefined).then(fn);
-  moving.set(key, run);
-  try {
-    return await run;
-  } finally {
-    if (moving.get(key) === run) moving.delete(key);
-  }
 }

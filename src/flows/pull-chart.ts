@@ -7,20 +7,18 @@
  * is named from the chart's own name and version, so pulling by digest and
  * verifying works (it cannot in Helm, which names it after the digest).
  */
-import { rename, rm } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { PublicKey } from 'openpgp';
-import { extractChartArchive } from '../chart/extract.js';
 import { readChartArchive } from '../chart/archive.js';
 import { MAX_CHART_BYTES } from '../chart/tar-read.js';
 import { ChartArchiveError, ChartprovError, ProvenanceMissingError, UsageError } from '../errors.js';
 import { toWriteError } from '../fs/atomic-write.js';
-import { movePairIn } from '../fs/move-into-place.js';
 import { withStagingDir } from '../fs/staging.js';
 import { DEFAULT_MAX_PROV_BYTES } from '../provenance/parse.js';
 import type { RegistryClient } from '../oci/client.js';
 import { parseOciReference } from '../oci/reference.js';
+import { placePulledChart } from './place-pulled-chart.js';
 import { runBatch, type CodedError } from './pool.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { resolveChart, type ResolvedChart } from './resolve-chart.js';
@@ -176,11 +174,14 @@ async function pullOne(
     }
     const staged = join(staging, fileName);
     await rename(download, staged);
-    let candidates = [...(layerProv ? [knownProv('provenance-layer', chart.reference, layerProv)] : []), ...attached, ...(given ? [given] : [])];
+    let candidates = [
+      ...(layerProv ? [knownProv('provenance-layer', chart.reference, layerProv)] : []),
+      ...attached,
+      ...(given ? [given] : []),
+    ];
     if (opts.verify && keys && opts.policy) candidates = await byPolicy(candidates, staged, chart.reference, { name, version }, keys, opts);
     // The signature's sources in order; the first that verifies (without --verify: the first there is) is kept.
     const prov = await settleProvenance({ staged, keys, now: opts.now, chart: chart.reference, candidates });
-    const provBytes = prov.bytes;
     const result: PullChartResult = {
       reference: chart.reference,
       digest: chart.digest,
@@ -190,28 +191,10 @@ async function pullOne(
       warnings: [...mismatches(chart, name, version), ...lookupWarnings, ...prov.warnings],
     };
     if (prov.verified) result.verified = prov.verified;
-    if (opts.untar) {
-      const into = opts.untarDir ? (isAbsolute(opts.untarDir) ? opts.untarDir : join(destination, opts.untarDir)) : destination;
-      result.untarredTo = await extractChartArchive(staged, into);
-      return result;
-    }
-    const target = join(destination, fileName);
-    // Parallel pulls of one name and version into one folder take turns, so a
-    // chart never ends up beside the other one's prov.
-    await oneAtATime(target, async () => {
-      await movePairIn(
-        provBytes
-          ? [
-              [staged, target],
-              [`${staged}.prov`, `${target}.prov`],
-            ]
-          : [[staged, target]],
-      );
-      // A .prov left from an earlier pull would now sit beside a chart it is not about.
-      if (!provBytes) await rm(`${target}.prov`, { force: true });
-    });
-    result.chartPath = target;
-    if (provBytes) result.provPath = `${target}.prov`;
+    Object.assign(
+      result,
+      await placePulledChart({ staged, destination, fileName, withProv: Boolean(prov.bytes), untar: opts.untar, untarDir: opts.untarDir }),
+    );
     return result;
   });
 }
@@ -225,20 +208,6 @@ async function verificationKeys(opts: Pick<PullChartOptions, 'verify' | 'keys' |
   if (opts.keys) return opts.keys;
   const { loadVerificationKeys } = await import('./verify-charts.js');
   return loadVerificationKeys(opts.keyrings);
-}
-
-const moving = new Map<string, Promise<unknown>>();
-
-/** Runs `fn` after any earlier call for the same key has finished. */
-async function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const before = moving.get(key) ?? Promise.resolve();
-  const run = before.catch(() => undefined).then(fn);
-  moving.set(key, run);
-  try {
-    return await run;
-  } finally {
-    if (moving.get(key) === run) moving.delete(key);
-  }
 }
 
 /**

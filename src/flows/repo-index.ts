@@ -8,14 +8,8 @@
  */
 import { parse } from 'yaml';
 import { ChartNotFoundError, RepoIndexInvalidError, VersionNotFoundError } from '../errors.js';
-import {
-  ConstraintSyntaxError,
-  compareVersions,
-  parseConstraints,
-  parseLooseVersion,
-  satisfies,
-  type HelmMajor,
-} from '../oci/masterminds-semver.js';
+import { listed, versionConstraints } from '../oci/version.js';
+import { compareVersions, parseLooseVersion, satisfies, type HelmMajor } from '../oci/masterminds-semver.js';
 
 /** index.yaml files of the largest public repositories are tens of MiB; more is refused before parsing. */
 export const MAX_INDEX_BYTES = 64 * 1024 * 1024;
@@ -187,9 +181,6 @@ export interface PickVersionOptions {
   repository: string;
 }
 
-const RANGE_HINT =
-  'give an exact version (1.2.3) or a SemVer range: ^1.2, ~1.2, 1.2.x, >=1.0.0 <2.0.0, >=1.0.0, <2.0.0 (comma = and), ^1 || ^2';
-
 /**
  * IndexFile.Get: no version → the highest release (prereleases skipped, as
  * `*` does); a version equal to a listed one → that one; otherwise the
@@ -209,13 +200,7 @@ export function pickIndexVersion(index: RepoIndex, name: string, version: string
     const exact = versions.find((v) => v.version === wanted);
     if (exact) return exact;
   }
-  let constraints;
-  try {
-    constraints = parseConstraints(wanted === '' ? '*' : wanted);
-  } catch (e) {
-    if (!(e instanceof ConstraintSyntaxError)) throw e;
-    throw new VersionNotFoundError(`"${wanted}" is neither a version nor a SemVer range (${e.message})`, { hint: RANGE_HINT, cause: e });
-  }
+  const constraints = versionConstraints(wanted);
   const match = versions.find((v) => satisfies(parseLooseVersion(v.version)!, constraints, opts.helm ?? 4));
   if (match) return match;
   const where = `${name} in ${opts.repository}`;
@@ -276,9 +261,4 @@ function isMap(v: unknown): v is Record<string, unknown> {
 function str(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   return v === '~' || v === 'null' || v === 'Null' || v === 'NULL' ? undefined : v;
-}
-
-function listed(items: readonly string[], max = 5): string {
-  const shown = items.slice(0, max).join(', ');
-  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }

@@ -88,13 +88,7 @@ export function resolveVersionTag(tags: readonly string[], version?: string, opt
     const exact = candidates.find((c) => c.version === wanted || c.tag === wanted);
     if (exact) return exact.tag;
   }
-  let constraints;
-  try {
-    constraints = parseConstraints(wanted === '' ? '*' : wanted);
-  } catch (e) {
-    if (!(e instanceof ConstraintSyntaxError)) throw e;
-    throw new VersionNotFoundError(`"${wanted}" is neither a version nor a SemVer range (${e.message})`, { hint: RANGE_HINT, cause: e });
-  }
+  const constraints = versionConstraints(wanted);
   const match = candidates.find((c) => satisfies(c.parsed, constraints, opts.helm ?? 4));
   if (match) return match.tag;
 
@@ -112,6 +106,20 @@ export function resolveVersionTag(tags: readonly string[], version?: string, opt
 }
 
 /**
+ * `--version` as a Masterminds constraint (`*` when empty); a malformed one
+ * is VERSION_NOT_FOUND with a hint on the range syntax. Shared by OCI tags
+ * and chart repository indexes, which choose versions the same way.
+ */
+export function versionConstraints(wanted: string): ReturnType<typeof parseConstraints> {
+  try {
+    return parseConstraints(wanted === '' ? '*' : wanted);
+  } catch (e) {
+    if (!(e instanceof ConstraintSyntaxError)) throw e;
+    throw new VersionNotFoundError(`"${wanted}" is neither a version nor a SemVer range (${e.message})`, { hint: RANGE_HINT, cause: e });
+  }
+}
+
+/**
  * Whether `helm pull/install --version V` uses V directly as the tag instead
  * of resolving it against the tag list (Helm's ValidateReference: any string
  * Masterminds' NewVersion accepts, e.g. `1.2.3`, `1.2`, `v1.2.3`).
@@ -120,7 +128,8 @@ export function isHelmExactVersion(version: string): boolean {
   return parseLooseVersion(version) !== undefined;
 }
 
-function listed(items: readonly string[], max = 5): string {
+/** The first few of `items` for a message, and how many more there are. */
+export function listed(items: readonly string[], max = 5): string {
   const shown = items.slice(0, max).join(', ');
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }

@@ -35,18 +35,22 @@ function skopeoHome(): string {
   return isolatedHome;
 }
 
-/** Runs skopeo in an isolated environment; never throws on exit status. */
-export async function runSkopeo(args: string[], opts: SkopeoOptions = {}): Promise<RunResult> {
+/** The isolated environment skopeo runs in: no user auth file, no search registries (also for scripts that call skopeo). */
+export function skopeoEnv(): NodeJS.ProcessEnv {
   const home = skopeoHome();
-  const env: NodeJS.ProcessEnv = {
+  return {
     PATH: process.env.PATH,
     HOME: home,
     XDG_RUNTIME_DIR: join(home, 'run'),
     XDG_CONFIG_HOME: join(home, 'config'),
     REGISTRY_AUTH_FILE: join(home, 'auth.json'),
     CONTAINERS_REGISTRIES_CONF: join(home, 'registries.conf'),
-    ...opts.env,
   };
+}
+
+/** Runs skopeo in an isolated environment; never throws on exit status. */
+export async function runSkopeo(args: string[], opts: SkopeoOptions = {}): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...skopeoEnv(), ...opts.env };
   const full = opts.insecurePolicy === false || args.includes('--policy') ? args : ['--insecure-policy', ...args];
   try {
     const { stdout, stderr } = await execFileP('skopeo', full, { cwd: opts.cwd, env, maxBuffer: 64 << 20 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobUnknownError, RangeNotSatisfiableError, StorageCorruptError } from './errors.js';
 import { ensureDir, fileSize, isFile, isMissing, listDir, moveIntoPlace, readIfExists, removeLink, writeAtomic } from './files.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedLock } from '../../fs/keyed-lock.js';
 import { Layout } from './layout.js';
 import { isDigest } from '../../oci/digest.js';
 import { checkDigest, checkMediaType, checkTag, isTag } from './names.js';

@@ -12,7 +12,7 @@ import { digestAlgorithm } from '../../oci/digest.js';
 import { DigestInvalidError, UploadOffsetError, UploadTooLargeError, UploadUnknownError } from './errors.js';
 import { ensureDir, FILE_MODE, fileSize, fsyncDir, fsyncFile, hashFile, isMissing, writeAtomic } from './files.js';
 import type { Layout } from './layout.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedLock } from '../../fs/keyed-lock.js';
 import { checkDigest, isUploadId } from './names.js';
 
 export interface AppendOptions {

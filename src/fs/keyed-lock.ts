@@ -1,7 +1,7 @@
 /**
- * In-process mutual exclusion per key (an upload, a repository's tags). One
- * process owns a data folder (the data lock), so this is all the locking
- * those read-compare-write sequences need.
+ * In-process mutual exclusion per key: an upload or a repository's tags in
+ * the registry (one process owns a data folder, so this is all the locking
+ * those read-compare-write sequences need), a pull's destination file.
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();
