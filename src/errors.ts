@@ -457,7 +457,7 @@ export class ReferrerRejectedError extends ChartprovError {
 export class ReferrersConflictError extends ChartprovError {
   readonly code = 'REFERRERS_CONFLICT';
   protected get defaultHint(): string {
-    return 'run the command again; if it keeps failing, another tool is rewriting the sha256-<digest> tag';
+    return 'run the command again: it is idempotent and adds what is missing; if it keeps failing, another tool is rewriting the sha256-<digest> tag';
   }
 }
 

@@ -6,10 +6,16 @@
  * signature is checked when a keyring is given. Then it is stored as an
  * artifact whose `subject` is the chart (referrers API, or the fallback tag).
  */
-import { ChartTamperedError, ProvenanceMismatchError, SignerUnknownError, UsageError } from '../errors.js';
+import { ChartTamperedError, ProvenanceMismatchError, ReferrerRejectedError, SignerUnknownError, UsageError } from '../errors.js';
 import { OCI_EMPTY_BYTES, OCI_EMPTY_CONFIG } from '../oci/helm-media.js';
-import { PROVENANCE_ARTIFACT_TYPE, provenanceArtifact, provenanceLayerOf } from '../oci/provenance-artifact.js';
-import { attachReferrer, listReferrers, type AttachOptions, type ReferrersMode } from '../oci/referrers.js';
+import {
+  PROVENANCE_ARTIFACT_TYPE,
+  provenanceArtifact,
+  provenanceLayerOf,
+  type ProvenanceArtifact,
+  type ProvenanceArtifactForm,
+} from '../oci/provenance-artifact.js';
+import { attachReferrer, fallbackTag, hasReferrersApi, listReferrers, type AttachOptions, type ReferrersMode } from '../oci/referrers.js';
 import { claimedSigner, checkProvenanceMatches, parseProvenance, verifyProvenance } from '../provenance/index.js';
 import type { ParsedProvenance } from '../provenance/parse.js';
 import { parseOciReference } from '../oci/reference.js';
@@ -75,15 +81,17 @@ export async function attachProvenance(opts: AttachProvenanceOptions): Promise<A
     const signer = opts.checkedSigner
       ? { ...pickSigner(opts.checkedSigner), verified: true }
       : await signerOf(parsed, provenance, chart, meta, fileName, keys, opts.now, warnings);
-    const artifact = provenanceArtifact({
-      subject: { mediaType: chart.mediaType, digest: chart.digest, size: chart.manifestBytes.byteLength },
-      prov: Buffer.from(provenance, 'utf8'),
-      fileName: `${fileName}.prov`,
-      chart: meta,
-      signer,
-      ...(signer.signedAt ? { signedAt: signer.signedAt } : {}),
-    });
-    const attached = await storeArtifact(chart, artifact, provenance, opts.attach);
+    const artifactOf = (form: ProvenanceArtifactForm) =>
+      provenanceArtifact({
+        subject: { mediaType: chart.mediaType, digest: chart.digest, size: chart.manifestBytes.byteLength },
+        prov: Buffer.from(provenance, 'utf8'),
+        fileName: `${fileName}.prov`,
+        chart: meta,
+        signer,
+        ...(signer.signedAt ? { signedAt: signer.signedAt } : {}),
+        form,
+      });
+    const attached = await storeArtifact(chart, artifactOf, provenance, opts.attach, warnings);
     return {
       reference: chart.reference,
       chart: { ...meta, digest: chart.digest },
@@ -155,11 +163,13 @@ async function signerOf(
 
 async function storeArtifact(
   chart: ResolvedChart,
-  artifact: ReturnType<typeof provenanceArtifact>,
+  artifactOf: (form: ProvenanceArtifactForm) => ProvenanceArtifact,
   provenance: string,
   attach: AttachOptions | undefined,
+  warnings: string[],
 ): Promise<{ digest: string; mode: ReferrersMode; created: boolean }> {
   const repo = chart.repo;
+  const artifact = artifactOf('oci-1.1');
   // The prov is the identity: attached before (with other annotations, or by
   // another tool) is attached, whatever the manifest around it says.
   const existing = await listReferrers(repo, chart.digest, { artifactType: PROVENANCE_ARTIFACT_TYPE });
@@ -169,5 +179,22 @@ async function storeArtifact(
   }
   await repo.pushBlob({ bytes: Buffer.from(OCI_EMPTY_BYTES) }, { digest: OCI_EMPTY_CONFIG.digest });
   await repo.pushBlob({ bytes: Buffer.from(provenance, 'utf8') }, { digest: artifact.provLayer.digest });
-  return attachReferrer(repo, chart.digest, artifact.manifestBytes, attach);
+  try {
+    return await attachReferrer(repo, chart.digest, artifact.manifestBytes, attach);
+  } catch (err) {
+    // A registry from before OCI 1.1 (older Quay, ECR, Artifactory) may refuse `subject` or
+    // `artifactType` but store a plain manifest; the fallback tag then pairs it with the chart.
+    // With a referrers API there is no such excuse, and a compat artifact would not be listed.
+    if (!(err instanceof ReferrerRejectedError) || (await hasReferrersApi(repo))) throw err;
+    try {
+      const attached = await attachReferrer(repo, chart.digest, artifactOf('compat').manifestBytes, attach);
+      warnings.push(
+        `${repo} refused an OCI 1.1 artifact with a subject; the provenance is stored in the older form (no subject), found through the tag ${fallbackTag(chart.digest)}`,
+      );
+      return attached;
+    } catch (again) {
+      if (again instanceof ReferrerRejectedError) throw err;
+      throw again;
+    }
+  }
 }

@@ -21,7 +21,18 @@ export const ANNOTATION = {
   userId: 'io.chartprov.signer.userid',
   chartName: 'io.chartprov.chart.name',
   chartVersion: 'io.chartprov.chart.version',
+  /** The chart manifest's digest, on the older form that cannot name it as `subject`. */
+  subject: 'io.chartprov.subject',
 } as const;
+
+/**
+ * `oci-1.1`: `artifactType`, the empty config and `subject` (image-spec 1.1).
+ * `compat`: for registries that refuse 1.1 manifests (400 on `subject` or
+ * `artifactType`): the type as the config's media type (what 1.1 readers take
+ * as the artifact type when `artifactType` is absent), no `subject`, found
+ * only through the fallback tag, which names the chart itself.
+ */
+export type ProvenanceArtifactForm = 'oci-1.1' | 'compat';
 
 export interface ProvenanceArtifactInput {
   /** The chart manifest's descriptor. */
@@ -37,6 +48,8 @@ export interface ProvenanceArtifactInput {
    * attaching the same prov twice makes the same manifest (one artifact).
    */
   signedAt?: string;
+  /** Default `oci-1.1`. */
+  form?: ProvenanceArtifactForm;
 }
 
 export interface ProvenanceArtifact {
@@ -58,18 +71,28 @@ export function provenanceArtifact(input: ProvenanceArtifactInput): ProvenanceAr
   annotations[ANNOTATION.keyId] = input.signer.keyId;
   if (input.signer.fingerprint) annotations[ANNOTATION.fingerprint] = input.signer.fingerprint;
   if (input.signer.userId) annotations[ANNOTATION.userId] = input.signer.userId;
+  const subject = { mediaType: input.subject.mediaType, digest: input.subject.digest, size: input.subject.size };
   // image-spec's field order (Go's struct), as ORAS and Helm write manifests.
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    artifactType: PROVENANCE_ARTIFACT_TYPE,
-    config: OCI_EMPTY_CONFIG,
-    layers: [provLayer],
-    subject: { mediaType: input.subject.mediaType, digest: input.subject.digest, size: input.subject.size },
-    annotations,
-  };
+  const manifest =
+    input.form === 'compat'
+      ? {
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          config: { ...OCI_EMPTY_CONFIG, mediaType: PROVENANCE_ARTIFACT_TYPE },
+          layers: [provLayer],
+          annotations: { ...annotations, [ANNOTATION.subject]: subject.digest },
+        }
+      : {
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          artifactType: PROVENANCE_ARTIFACT_TYPE,
+          config: OCI_EMPTY_CONFIG,
+          layers: [provLayer],
+          subject,
+          annotations,
+        };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  return { manifestBytes, digest: digestOf(manifestBytes), provLayer, annotations };
+  return { manifestBytes, digest: digestOf(manifestBytes), provLayer, annotations: manifest.annotations };
 }
 
 /** The provenance layer of a referrer manifest, or undefined when it is another kind of artifact. */
