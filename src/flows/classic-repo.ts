@@ -252,13 +252,22 @@ async function pullLocated(
   });
 }
 
+/** A URL's file name as a person reads it; a malformed escape (`%zz`) is left as written. */
+function decodedName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** The index or the URL promised one chart and the archive is another: worth saying (the prov check catches forgeries). */
 function mismatches(at: Located, url: URL, name: string, version: string): string[] {
   const warnings: string[] = [];
   if (at.entry && (at.entry.name !== name || at.entry.version !== version)) {
     warnings.push(`the index lists ${at.entry.name} ${at.entry.version} at ${traced(url)}, but the archive holds ${name} ${version}`);
   }
-  const file = decodeURIComponent(basename(url.pathname));
+  const file = decodedName(basename(url.pathname));
   if (!at.entry && file !== `${name}-${version}.tgz`)
     warnings.push(`${traced(url)} holds ${name} ${version}: saved as ${name}-${version}.tgz`);
   return warnings;

@@ -14,6 +14,7 @@ import { isDigest } from '../oci/digest.js';
 import { attachReferrer, fallbackTag, listReferrers, type ReferrerDescriptor, type ReferrersMode } from '../oci/referrers.js';
 import type { FetchedManifest, Repository } from '../oci/repository.js';
 import { addStats, emptyStats, manifestParts, type ContentCopier, type CopyStats } from './copy-content.js';
+import { runPool } from './pool.js';
 
 export interface CopiedReferrer {
   digest: string;
@@ -57,6 +58,8 @@ interface ReferrerNode {
 }
 
 const MAX_DEPTH = 8;
+/** Referrer manifests of one subject read at once. */
+const REFERRER_FETCHES = 8;
 
 /** What `transfer` leaves for `publish`. */
 export interface Transferred {
@@ -194,30 +197,29 @@ async function readReferrers(
     ctx.sourceMode === 'fallback' && ctx.sourceTags
       ? await readFallbackIndex(ctx.src, subject)
       : (await listReferrers(ctx.src, subject)).referrers;
-  const nodes = await Promise.all(
-    referrers.map(async (r): Promise<ReferrerNode | undefined> => {
-      if (!isDigest(r.digest) || seen.has(r.digest)) return undefined;
-      seen.add(r.digest);
-      let manifest: FetchedManifest;
-      try {
-        manifest = await ctx.src.fetchManifest(r.digest);
-      } catch (err) {
-        // A fallback index may list a referrer that was deleted since: nothing to copy.
-        if (err instanceof VersionNotFoundError) {
-          warnings.push(`referrer ${r.digest} of ${subject} is listed but cannot be read from ${ctx.src}: ${(err as Error).message}`);
-          return undefined;
-        }
-        throw err;
+  // Bounded: a subject may list thousands of referrers (the index allows 10 000).
+  const nodes = await runPool(referrers, REFERRER_FETCHES, async (r): Promise<ReferrerNode | undefined> => {
+    if (!isDigest(r.digest) || seen.has(r.digest)) return undefined;
+    seen.add(r.digest);
+    let manifest: FetchedManifest;
+    try {
+      manifest = await ctx.src.fetchManifest(r.digest);
+    } catch (err) {
+      // A fallback index may list a referrer that was deleted since: nothing to copy.
+      if (err instanceof VersionNotFoundError) {
+        warnings.push(`referrer ${r.digest} of ${subject} is listed but cannot be read from ${ctx.src}: ${(err as Error).message}`);
+        return undefined;
       }
-      const parts = manifestParts(manifest, `referrer ${r.digest}`);
-      return {
-        subject,
-        manifest,
-        // image-spec: a descriptor's artifactType is the manifest's, else its config's media type.
-        artifactType: r.artifactType ?? parts.artifactType ?? parts.configMediaType ?? '',
-        children: await readReferrers(ctx, r.digest, warnings, seen, depth + 1),
-      };
-    }),
-  );
+      throw err;
+    }
+    const parts = manifestParts(manifest, `referrer ${r.digest}`);
+    return {
+      subject,
+      manifest,
+      // image-spec: a descriptor's artifactType is the manifest's, else its config's media type.
+      artifactType: r.artifactType ?? parts.artifactType ?? parts.configMediaType ?? '',
+      children: await readReferrers(ctx, r.digest, warnings, seen, depth + 1),
+    };
+  });
   return nodes.filter((n): n is ReferrerNode => n !== undefined);
 }

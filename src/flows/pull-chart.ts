@@ -24,7 +24,7 @@ import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { resolveChart, type ResolvedChart } from './resolve-chart.js';
 import { versionFromTag } from '../oci/version.js';
 import { givenProvCandidate, knownProv, settleProvenance, type ProvCandidate, type VerifiedProvenance } from './prov-source.js';
-import { attachedProvenances } from './referrer-provenance.js';
+import { listedProvenances } from './referrer-provenance.js';
 import { checkSignatures, decideSignatures, type SignaturePolicy, type SignatureSource } from './chart-signatures.js';
 
 export interface PullChartOptions extends RegistryOptions {
@@ -245,8 +245,15 @@ function givenProvSource(opts: Omit<PullChartOptions, 'ref'>): ProvCandidate | u
 
 /** The chart's provenance referrers (referrers API or fallback tag), as candidates after its layer. */
 async function attachedCandidates(chart: ResolvedChart): Promise<ProvCandidate[]> {
-  const found = await attachedProvenances(chart.repo, chart.digest);
-  return found.map((p) => knownProv(p.mode === 'api' ? 'referrer' : 'fallback-tag', p.referrer, Buffer.from(p.text, 'utf8')));
+  const found = await listedProvenances(chart.repo, chart.digest);
+  return found.map((p) => ({
+    source: p.mode === 'api' ? 'referrer' : 'fallback-tag',
+    location: p.referrer,
+    load: async () => {
+      const text = await p.read();
+      return text === undefined ? undefined : Buffer.from(text, 'utf8');
+    },
+  }));
 }
 
 /**

@@ -18,17 +18,35 @@ export interface AttachedProvenance {
   text: string;
 }
 
+/** A provenance referrer as listed, its .prov read only when asked for. */
+export interface ListedProvenance {
+  referrer: string;
+  mode: ReferrersMode;
+  annotations: Record<string, string>;
+  /** The .prov text; undefined when the referrer is gone or is not a readable provenance artifact. */
+  read(): Promise<string | undefined>;
+}
+
 /**
- * Every provenance referrer of `subject` in `repo` with its .prov text, in
- * the order the registry lists them. Referrers that are not readable
- * provenance artifacts are skipped (another tool's artifact under our type).
+ * The provenance referrers of `subject`, in the order the registry lists
+ * them, without reading them: a pull that stops at the first signature that
+ * holds fetches only that one (a chart may have many).
+ */
+export async function listedProvenances(repo: Repository, subject: string): Promise<ListedProvenance[]> {
+  const { referrers, mode } = await listReferrers(repo, subject, { artifactType: PROVENANCE_ARTIFACT_TYPE });
+  return referrers.map((r) => ({ referrer: r.digest, mode, annotations: r.annotations ?? {}, read: () => readOne(repo, r) }));
+}
+
+/**
+ * Every provenance referrer of `subject` in `repo` with its .prov text.
+ * Referrers that are not readable provenance artifacts are skipped (another
+ * tool's artifact under our type).
  */
 export async function attachedProvenances(repo: Repository, subject: string): Promise<AttachedProvenance[]> {
-  const { referrers, mode } = await listReferrers(repo, subject, { artifactType: PROVENANCE_ARTIFACT_TYPE });
   const out: AttachedProvenance[] = [];
-  for (const r of referrers) {
-    const prov = await readOne(repo, r);
-    if (prov !== undefined) out.push({ referrer: r.digest, mode, annotations: r.annotations ?? {}, text: prov });
+  for (const listed of await listedProvenances(repo, subject)) {
+    const text = await listed.read();
+    if (text !== undefined) out.push({ referrer: listed.referrer, mode: listed.mode, annotations: listed.annotations, text });
   }
   return out;
 }
