@@ -12,6 +12,7 @@ import { tempDir } from '../test/peers/tmp.js';
 import { runOciBench } from './oci.js';
 import { runRegistryBench } from './registry.js';
 import { runCopyBench } from './copy.js';
+import { runDemoBench } from './demo.js';
 
 interface Cmd {
   bin: string;
@@ -130,3 +131,4 @@ await main();
 await runOciBench(); // bench/oci.ts; alone: node dist/bench/oci.js
 await runRegistryBench(); // bench/registry.ts; alone: node dist/bench/registry.js
 await runCopyBench(); // bench/copy.ts; alone: node dist/bench/copy.js
+await runDemoBench(); // bench/demo.ts; alone: node dist/bench/demo.js

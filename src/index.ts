@@ -133,3 +133,5 @@ export type {
 } from './flows/serve-accounts.js';
 export { collectRegistryGarbage } from './flows/serve-gc.js';
 export type { CollectRegistryGarbageOptions, GcReport } from './flows/serve-gc.js';
+export { runDemo } from './flows/demo.js';
+export type { DemoOptions, DemoStep, DemoStepId, DemoTranscript } from './flows/demo.js';

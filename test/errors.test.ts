@@ -57,6 +57,7 @@ const makers: Record<string, Make> = {
   ReferrerRejectedError: (m, d) => new errors.ReferrerRejectedError(m, d),
   ReferrersConflictError: (m, d) => new errors.ReferrersConflictError(m, d),
   RepoIndexInvalidError: (m, d) => new errors.RepoIndexInvalidError(m, d),
+  DemoFailedError: (m, d) => new errors.DemoFailedError(m, d),
 };
 
 const exportedClasses = Object.entries(errors).filter(

@@ -295,6 +295,14 @@ keys
   .option('--file <file>', 'write to FILE instead of stdout')
   .action(action(async () => (await import('./commands/keys.js')).keysExportCommand));
 
+program
+  .command('demo')
+  .description('run the tutorial end to end in a temp folder: key, chart, embedded registry, push, sign, discover, pull --verify')
+  .option('--keep', 'keep the workspace (keys, charts, registry data) and print its path')
+  .option('--port <n>', 'port of the demo registry on 127.0.0.1 (default: a free port)')
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/demo.js')).demoCommand));
+
 registerServeCommands(program, { action, outputOption, collect });
 
 program.commands.forEach(function inherit(cmd: Command): void {
