@@ -9,6 +9,8 @@ const PEERS = [
   { command: 'gpgconf', pkg: 'gnupg' },
   { command: 'docker-registry', pkg: 'docker-registry' },
   { command: 'skopeo', pkg: 'skopeo' },
+  // The web UI's browser test drives Debian's Chromium through playwright-core.
+  { command: 'chromium', pkg: 'chromium' },
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

@@ -92,6 +92,8 @@ export { extractChartArchive } from './chart/extract.js';
 export * from './oci/index.js';
 export { startRegistry } from './registry/server.js';
 export type { RunningRegistry, StartRegistryOptions } from './registry/server.js';
+export { storedChartSignatures } from './registry/ui/signatures.js';
+export type { StoredChartSignatures, StoredChartSignaturesOptions, StoredSignature, StoredSignatureStatus } from './registry/ui/signatures.js';
 export type { RegistryAction, Principal } from './registry/auth/model.js';
 export { startRegistryServer } from './flows/serve-server.js';
 export type { RegistryServer, StartRegistryServerOptions } from './flows/serve-server.js';

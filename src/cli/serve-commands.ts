@@ -19,6 +19,7 @@ export function registerServeCommands(program: Command, { action, outputOption, 
     auth: { service: chartprov-registry, issuer: chartprov-token-issuer, token_ttl: 30m }
     limits: { max_blob_size: 2GiB, max_manifest_size: 4MiB }
     log: { requests: true }
+    keyring: pubring.gpg           # the web UI (/ui/) verifies chart signatures against it
 
   The initial admin password: --admin-password-file, else CHARTPROV_ADMIN_PASSWORD,
   else generated and shown once on stderr at the first start.`;
@@ -37,6 +38,7 @@ export function registerServeCommands(program: Command, { action, outputOption, 
     )
     .option('--external-url <url>', 'URL clients reach the registry at, when a proxy is in front (token realm)')
     .option('--max-blob-size <size>', 'largest blob accepted: 512MiB, 2GB or bytes')
+    .option('--keyring <file>', 'public keyring the web UI (/ui/) verifies chart signatures against')
     .option('--debug', 'print stack traces and causes on errors')
     // No default here: a parent's option value overrides its sub-commands' in optsWithGlobals.
     .addOption(new Option('-o, --output <format>', 'output format: text (default) or json lines').choices(['text', 'json']))

@@ -29,6 +29,8 @@ export interface ServeSettings {
   limits: { maxBlobBytes?: number; maxManifestBytes?: number };
   /** One line per request on the log (default true). */
   logRequests: boolean;
+  /** Public keyring the web UI verifies chart signatures against (absolute path). */
+  keyring?: string;
 }
 
 /** The flags of `chartprov serve`, as typed (strings, unparsed). */
@@ -43,6 +45,8 @@ export interface ServeFlags {
   externalUrl?: string;
   /** `512MiB`, `2GB`, or bytes. */
   maxBlobSize?: string;
+  /** Public keyring for the web UI's signature checks. */
+  keyring?: string;
 }
 
 export const DEFAULT_SERVE_ADDR = '127.0.0.1:5000';
@@ -56,6 +60,7 @@ export interface ServeFileSettings {
   tokens: ServeSettings['tokens'];
   limits: ServeSettings['limits'];
   logRequests?: boolean;
+  keyring?: string;
 }
 
 /**
@@ -81,6 +86,7 @@ export async function resolveServeSettings(opts: { flags?: ServeFlags; env?: Nod
     });
   const externalUrl = flags.externalUrl !== undefined ? checkExternalUrl(flags.externalUrl, '--external-url') : file.externalUrl;
   const maxBlobBytes = flags.maxBlobSize !== undefined ? parseSize(flags.maxBlobSize, '--max-blob-size') : file.limits.maxBlobBytes;
+  const keyring = flags.keyring !== undefined ? resolve(flags.keyring) : file.keyring;
   return {
     host,
     port,
@@ -93,6 +99,7 @@ export async function resolveServeSettings(opts: { flags?: ServeFlags; env?: Nod
       ...(file.limits.maxManifestBytes !== undefined ? { maxManifestBytes: file.limits.maxManifestBytes } : {}),
     },
     logRequests: file.logRequests ?? true,
+    ...(keyring !== undefined ? { keyring } : {}),
   };
 }
 
@@ -117,7 +124,7 @@ export function isLoopbackHost(host: string): boolean {
 type Node = Record<string, unknown>;
 
 const KEYS: Record<string, readonly string[]> = {
-  '': ['addr', 'data', 'tls', 'external_url', 'auth', 'limits', 'log'],
+  '': ['addr', 'data', 'tls', 'external_url', 'auth', 'limits', 'log', 'keyring'],
   tls: ['cert', 'key'],
   auth: ['service', 'issuer', 'token_ttl'],
   limits: ['max_blob_size', 'max_manifest_size'],
@@ -181,6 +188,7 @@ export function parseServeConfig(text: string, opts: { file?: string; baseDir?: 
   const cert = str(tls, 'cert', 'tls.cert');
   const key = str(tls, 'key', 'tls.key');
   const externalUrl = str(top, 'external_url', 'external_url');
+  const keyring = str(top, 'keyring', 'keyring');
   const service = str(auth, 'service', 'auth.service');
   const issuer = str(auth, 'issuer', 'auth.issuer');
   const ttl = auth.token_ttl;
@@ -214,6 +222,7 @@ export function parseServeConfig(text: string, opts: { file?: string; baseDir?: 
       ...(maxManifestBytes !== undefined ? { maxManifestBytes } : {}),
     },
     ...(logRequests !== undefined ? { logRequests } : {}),
+    ...(keyring !== undefined ? { keyring: path(keyring)! } : {}),
   };
 }
 

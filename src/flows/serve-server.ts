@@ -58,6 +58,7 @@ export async function startRegistryServer(opts: StartRegistryServerOptions): Pro
       ...(tls ? { tls } : {}),
       limits: settings.limits,
       ...(settings.logRequests && opts.log ? { log: opts.log } : {}),
+      ...(settings.keyring !== undefined ? { ui: { keyring: settings.keyring } } : {}),
     });
   } catch (err) {
     throw listenError(err, settings);

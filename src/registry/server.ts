@@ -23,6 +23,7 @@ import { MANIFEST_MAX_BYTES, manifestRoute, referrersRoute } from './routes/mani
 import { catalogRoute, tagsRoute } from './routes/tags.js';
 import { tokenRoute } from './routes/token.js';
 import { startUploadRoute, uploadRoute } from './routes/uploads.js';
+import { createWebUi, isUiPath, type WebUi, type WebUiOptions } from './ui/router.js';
 
 export interface StartRegistryOptions {
   /** Interface to bind (default 127.0.0.1: loopback only). */
@@ -48,6 +49,8 @@ export interface StartRegistryOptions {
   limits?: Partial<RegistryLimits>;
   /** One line per request: method path status ms (never headers or query strings). */
   log?: (line: string) => void;
+  /** The web UI under /ui/ (with `auth: 'harbor'`): the keyring it verifies signatures against; sessions' limits and clock for tests. */
+  ui?: Pick<WebUiOptions, 'keyring' | 'sessions' | 'clock'>;
 }
 
 export interface RunningRegistry {
@@ -74,6 +77,7 @@ interface ServerState {
   externalUrl?: string;
   scheme: 'http' | 'https';
   log?: (line: string) => void;
+  ui?: WebUi;
 }
 
 export async function startRegistry(opts: StartRegistryOptions): Promise<RunningRegistry> {
@@ -111,6 +115,8 @@ async function start(opts: StartRegistryOptions, release: () => Promise<void>): 
     scheme: opts.tls ? 'https' : 'http',
     ...(opts.log ? { log: opts.log } : {}),
   };
+  if (access)
+    state.ui = await createWebUi({ ...opts.ui, access, storage, scheme: state.scheme, externalUrl: state.externalUrl, log: opts.log });
   const onRequest = (req: IncomingMessage, res: ServerResponse) => void handle(state, req, res);
   // No limit on a whole request: a 1 GiB layer over a slow link takes long (Node's default
   // requestTimeout of 5 minutes cut such uploads off). Slow or stalled peers are handled
@@ -236,6 +242,7 @@ async function route(state: ServerState, req: IncomingMessage, res: ServerRespon
   const path = url.pathname;
   const base = { req, res, url, storage: state.storage, limits: state.limits };
   const access = state.access;
+  if (state.ui && isUiPath(path)) return state.ui.handle(req, res, url);
   if (path === '/service/token') {
     if (!access) throw new HttpError(404, 'NOT_FOUND', 'this registry has no token service (started without auth)');
     return tokenRoute({ ...base, canPull: () => false }, access);

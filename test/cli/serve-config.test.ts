@@ -76,6 +76,7 @@ describe('serve settings: file and flags', () => {
         'auth: { service: svc, issuer: iss, token_ttl: 1h }',
         'limits: { max_blob_size: 1GiB, max_manifest_size: 4194304 }',
         'log: { requests: false }',
+        'keyring: keys/pubring.gpg',
       ].join('\n'),
       { file: 'c.yaml', baseDir: '/etc/chartprov' },
     );
@@ -87,6 +88,7 @@ describe('serve settings: file and flags', () => {
       tokens: { service: 'svc', issuer: 'iss', ttlSeconds: 3600 },
       limits: { maxBlobBytes: 2 ** 30, maxManifestBytes: 4194304 },
       logRequests: false,
+      keyring: '/etc/chartprov/keys/pubring.gpg',
     });
     assert.deepEqual(parseServeConfig(''), { tokens: {}, limits: {} }, 'an empty file is no settings');
   });
@@ -102,6 +104,7 @@ describe('serve settings: file and flags', () => {
       ['limits: { max_manifest_size: true }', /^limits\.max_manifest_size in c\.yaml: must be a size/],
       ['- a\n- b', /^the file in c\.yaml: must be a mapping/],
       ['addr: 1.2.3.4', /^addr in c\.yaml: "1\.2\.3\.4" is not HOST:PORT/],
+      ['keyring: [a]', /^keyring in c\.yaml: must be a non-empty string, not a list/],
       ['a: &x 1\nb: *y', /not valid YAML/],
     ];
     for (const [text, re] of cases) assert.throws(() => parseServeConfig(text, { file: 'c.yaml' }), invalid(re), text);
@@ -120,6 +123,10 @@ describe('serve settings: file and flags', () => {
     const flags = await resolveServeSettings({ flags: { config: file, addr: '127.0.0.1:0', data: 'x', maxBlobSize: '2KiB' } });
     assert.deepEqual([flags.host, flags.port, flags.dataDir, flags.limits.maxBlobBytes], ['127.0.0.1', 0, join(process.cwd(), 'x'), 2048]);
     assert.deepEqual(serveWarnings(flags), []);
+    assert.equal(flags.keyring, undefined, 'no keyring unless one is given');
+    await writeFile(file, 'keyring: ring.gpg\n');
+    assert.equal((await resolveServeSettings({ flags: { config: file } })).keyring, join(work, 'ring.gpg'));
+    assert.equal((await resolveServeSettings({ flags: { config: file, keyring: 'other.gpg' } })).keyring, join(process.cwd(), 'other.gpg'));
 
     const defaults = await resolveServeSettings({ env: { HOME: '/home/u' } });
     assert.deepEqual([defaults.host, defaults.port, defaults.dataDir], ['127.0.0.1', 5000, '/home/u/.local/share/chartprov/registry']);
