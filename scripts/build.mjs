@@ -100,6 +100,10 @@ await esbuild.build({
   sourcemap: 'linked',
   logLevel: 'warning',
   alias: { openpgp: openpgpLight },
+  // ajv (the trust policy's schema validator, --policy only) is 220 KB every
+  // command would parse at start-up; left out, it is required from the
+  // package's node_modules when a policy is read.
+  external: ['ajv', 'ajv/*'],
 
   define: { __CHARTPROV_VERSION__: JSON.stringify(pkg.version) },
 });

@@ -481,3 +481,11 @@ export class DemoFailedError extends ChartprovError {
     this.stepCode = details.stepCode;
   }
 }
+
+/** A trust policy file (--policy) that cannot be used: not YAML, an unknown key, a wrong value. */
+export class TrustPolicyInvalidError extends ChartprovError {
+  readonly code = 'POLICY_INVALID';
+  protected get defaultHint(): string {
+    return 'fix the policy file; its format is docs/trust-policy.schema.json (README, "Trust policy")';
+  }
+}

@@ -58,6 +58,7 @@ const makers: Record<string, Make> = {
   ReferrersConflictError: (m, d) => new errors.ReferrersConflictError(m, d),
   RepoIndexInvalidError: (m, d) => new errors.RepoIndexInvalidError(m, d),
   DemoFailedError: (m, d) => new errors.DemoFailedError(m, d),
+  TrustPolicyInvalidError: (m, d) => new errors.TrustPolicyInvalidError(m, d),
 };
 
 const exportedClasses = Object.entries(errors).filter(

@@ -111,7 +111,8 @@ registryOptions(
     .option('--prov-file <file>', 'oci://: a .prov kept outside the registry, checked with the ones it holds')
     .option('--prov-url <url>', 'oci://: the same, fetched from http(s):// or file: (never sent credentials)')
     .option('--require-signers <n>', 'oci://: at least N distinct signers must have valid signatures', '1')
-    .option('--key-id <id>', 'oci://: only signatures by this key id or fingerprint count (repeatable)', collect),
+    .option('--key-id <id>', 'oci://: only signatures by this key id or fingerprint count (repeatable)', collect)
+    .option('--policy <file>', 'a trust policy (YAML) decides: who may sign which repository, how many, unsigned, age'),
 )
   .addOption(outputOption())
   .action(action(async () => (await import('./commands/verify.js')).verifyCommand));
@@ -165,6 +166,7 @@ registryOptions(
     .option('--pass-credentials', "send the repository's credentials to every host its index points at")
     .option('--require-signers <n>', 'with --verify (oci://): at least N distinct signers must have valid signatures')
     .option('--key-id <id>', 'with --verify (oci://): only signatures by this key id or fingerprint count (repeatable)', collect)
+    .option('--policy <file>', 'with --verify (oci://): a trust policy (YAML) decides who must have signed')
     .option('--untar', 'unpack the chart instead of keeping the archive')
     .option('--untardir <dir>', 'where to unpack (relative to --destination)')
     .option('-j, --jobs <n>', 'charts pulled at once', '8'),

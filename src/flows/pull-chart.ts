@@ -25,6 +25,8 @@ import { resolveChart, type ResolvedChart } from './resolve-chart.js';
 import { versionFromTag } from '../oci/version.js';
 import { givenProvCandidate, knownProv, settleProvenance, type ProvCandidate, type VerifiedProvenance } from './prov-source.js';
 import { listedProvenances } from './referrer-provenance.js';
+import { assertAllowed, judgeChart, type LoadedTrustPolicy } from './trust-policy.js';
+import type { TrustRequirement, TrustVerdict } from '../policy/types.js';
 import { checkSignatures, decideSignatures, type SignaturePolicy, type SignatureSource } from './chart-signatures.js';
 
 export interface PullChartOptions extends RegistryOptions {
@@ -56,6 +58,12 @@ export interface PullChartOptions extends RegistryOptions {
    * just the first that verifies.
    */
   policy?: SignaturePolicy;
+  /**
+   * With `verify`: a trust policy (--policy) decides instead — its rule for
+   * the chart's repository, its keys. A chart it lets in unsigned is pulled
+   * without a .prov.
+   */
+  trust?: LoadedTrustPolicy;
 }
 
 export interface PullChartResult {
@@ -76,6 +84,8 @@ export interface PullChartResult {
   warnings: string[];
   /** Set with `verify`: the signer, and which source's prov verified (provenance layer, --prov-file, …). */
   verified?: VerifiedProvenance;
+  /** Set with `trust`: the policy's verdict. */
+  verdict?: TrustVerdict;
 }
 
 export async function pullChart(opts: PullChartOptions): Promise<PullChartResult> {
@@ -148,7 +158,9 @@ async function pullOne(
       lookupWarnings.push(`could not look for attached signatures: ${err.message}`);
     }
   }
-  if (opts.verify && !chart.prov && !given && attached.length === 0) {
+  const requirement = opts.verify && opts.trust ? opts.trust.requirementFor(`${chart.ref.registry}/${chart.ref.repository}`) : undefined;
+  if (requirement) keys = requirement.keys;
+  if (opts.verify && !chart.prov && !given && attached.length === 0 && !requirement?.allowUnsigned) {
     throw new ProvenanceMissingError(`${chart.reference} has no signature: no provenance layer, no provenance referrer`, {
       hint: 'attach its .prov (chartprov attach) or sign it in place (chartprov sign oci://…), or give it with --prov-file / --prov-url',
     });
@@ -179,9 +191,15 @@ async function pullOne(
       ...attached,
       ...(given ? [given] : []),
     ];
-    if (opts.verify && keys && opts.policy) candidates = await byPolicy(candidates, staged, chart.reference, { name, version }, keys, opts);
+    let verdict: TrustVerdict | undefined;
+    if (requirement) {
+      ({ candidates, verdict } = await byTrust(candidates, staged, chart.reference, { name, version }, requirement, opts.now));
+    } else if (opts.verify && keys && opts.policy) candidates = await byPolicy(candidates, staged, chart.reference, { name, version }, keys, opts);
     // The signature's sources in order; the first that verifies (without --verify: the first there is) is kept.
-    const prov = await settleProvenance({ staged, keys, now: opts.now, chart: chart.reference, candidates });
+    const prov =
+      verdict && candidates.length === 0
+        ? { warnings: [] }
+        : await settleProvenance({ staged, keys, now: opts.now, chart: chart.reference, candidates });
     const result: PullChartResult = {
       reference: chart.reference,
       digest: chart.digest,
@@ -191,6 +209,7 @@ async function pullOne(
       warnings: [...mismatches(chart, name, version), ...lookupWarnings, ...prov.warnings],
     };
     if (prov.verified) result.verified = prov.verified;
+    if (verdict) result.verdict = verdict;
     Object.assign(
       result,
       await placePulledChart({ staged, destination, fileName, withProv: Boolean(prov.bytes), untar: opts.untar, untarDir: opts.untarDir }),
@@ -203,8 +222,10 @@ async function pullOne(
  * The keys for `--verify`, read once per batch. The OpenPGP code loads only
  * then: a pull without --verify does not pay for it.
  */
-async function verificationKeys(opts: Pick<PullChartOptions, 'verify' | 'keys' | 'keyrings'>): Promise<PublicKey[] | undefined> {
+async function verificationKeys(opts: Pick<PullChartOptions, 'verify' | 'keys' | 'keyrings' | 'trust'>): Promise<PublicKey[] | undefined> {
   if (!opts.verify) return undefined;
+  // The policy's requirement brings the keys, per repository.
+  if (opts.trust) return [];
   if (opts.keys) return opts.keys;
   const { loadVerificationKeys } = await import('./verify-charts.js');
   return loadVerificationKeys(opts.keyrings);
@@ -285,6 +306,39 @@ async function byPolicy(
   const { accepted } = decideSignatures(reference, checks, opts.policy);
   const first = loaded.find((l) => l.candidate.location === accepted[0]!.location)!.candidate;
   return [first, ...candidates.filter((c) => c !== first)];
+}
+
+/**
+ * Every source judged by the trust policy's requirement; throws
+ * SIGNATURE_POLICY when it refuses. Returns the candidates with the first
+ * counted one in front (kept beside the chart), or none when the policy lets
+ * the chart in without a signature that counts.
+ */
+async function byTrust(
+  candidates: ProvCandidate[],
+  staged: string,
+  reference: string,
+  meta: { name: string; version: string },
+  requirement: TrustRequirement,
+  now: Date | undefined,
+): Promise<{ candidates: ProvCandidate[]; verdict: TrustVerdict }> {
+  const { sha256 } = await readChartArchive(staged);
+  const loaded: Array<{ candidate: ProvCandidate; text: string }> = [];
+  for (const candidate of candidates) {
+    const bytes = await candidate.load();
+    if (bytes) loaded.push({ candidate, text: bytes.toString('utf8') });
+  }
+  const { verdict } = await judgeChart(
+    requirement,
+    loaded.map((l) => ({ source: signatureSource(l.candidate.source), location: l.candidate.location, text: l.text })),
+    { fileName: `${meta.name}-${meta.version}.tgz`, sha256, ...meta },
+    now,
+  );
+  assertAllowed(reference, verdict);
+  const counted = verdict.signatures.findIndex((s) => s.counted);
+  if (counted < 0) return { candidates: [], verdict };
+  const first = loaded[counted]!.candidate;
+  return { candidates: [first, ...candidates.filter((c) => c !== first)], verdict };
 }
 
 function signatureSource(source: ProvCandidate['source']): SignatureSource {

@@ -8,6 +8,8 @@ import { ProvenanceMismatchError } from '../errors.js';
 import { checkSignatures, decideSignatures, registrySignatures, type SignatureCandidate, type SignatureCheck, type SignaturePolicy } from './chart-signatures.js';
 import { withRegistryClient, type RegistryOptions } from './registry-client.js';
 import { readChartConfig, resolveChart } from './resolve-chart.js';
+import { assertAllowed, countedChecks, judgeChart, type LoadedTrustPolicy } from './trust-policy.js';
+import type { TrustVerdict } from '../policy/types.js';
 import { loadVerificationKeys } from './verify-charts.js';
 
 export interface VerifyRemoteOptions extends RegistryOptions {
@@ -16,6 +18,8 @@ export interface VerifyRemoteOptions extends RegistryOptions {
   version?: string;
   keyrings?: string[];
   policy?: SignaturePolicy;
+  /** A trust policy (--policy): its rule for this repository decides instead of `policy`; its keys verify. */
+  trust?: LoadedTrustPolicy;
   /** Signatures from elsewhere (--prov-file, --prov-url), checked with the registry's. */
   extraSignatures?: SignatureCandidate[];
   now?: Date;
@@ -32,10 +36,12 @@ export interface VerifyRemoteResult {
   accepted: Array<Extract<SignatureCheck, { ok: true }>>;
   /** Every signature found, valid or not. */
   checks: SignatureCheck[];
+  /** With `trust`: the policy's verdict (allowed, or SIGNATURE_POLICY was thrown). */
+  verdict?: TrustVerdict;
 }
 
 export async function verifyRemoteChart(opts: VerifyRemoteOptions): Promise<VerifyRemoteResult> {
-  const keys = await loadVerificationKeys(opts.keyrings);
+  const keys = opts.trust ? [] : await loadVerificationKeys(opts.keyrings);
   const registry = opts.reference.replace(/^oci:\/\//, '').split('/')[0] ?? '';
   return withRegistryClient({ ...opts, registries: [registry] }, async (client) => {
     const chart = await resolveChart(client, opts.reference, opts.version);
@@ -46,8 +52,15 @@ export async function verifyRemoteChart(opts: VerifyRemoteOptions): Promise<Veri
         hint: 'pull the chart and verify the archive: chartprov pull --verify',
       });
     const sha256 = chart.chart.digest.slice('sha256:'.length);
-    const checks = await checkSignatures(candidates, { fileName: `${meta.name}-${meta.version}.tgz`, sha256, ...meta }, keys, opts.now);
+    const about = { fileName: `${meta.name}-${meta.version}.tgz`, sha256, ...meta };
+    const result = { reference: chart.reference, digest: chart.digest, ...meta, sha256 };
+    if (opts.trust) {
+      const { checks, verdict } = await judgeChart(opts.trust.requirementFor(`${chart.ref.registry}/${chart.ref.repository}`), candidates, about, opts.now);
+      assertAllowed(chart.reference, verdict);
+      return { ...result, accepted: countedChecks(checks, verdict), checks, verdict };
+    }
+    const checks = await checkSignatures(candidates, about, keys, opts.now);
     const { accepted } = decideSignatures(chart.reference, checks, opts.policy);
-    return { reference: chart.reference, digest: chart.digest, ...meta, sha256, accepted, checks };
+    return { ...result, accepted, checks };
   });
 }

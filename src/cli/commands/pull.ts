@@ -3,6 +3,7 @@ import { pullCharts, type PullChartResult, type PullChartsResult, type PullResul
 import { printFailure, printJson, println, progress, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
 import { promptHidden, readStdin } from '../passphrase.js';
+import { trustFromFlags } from '../policy-flag.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 import type { RepoPullChartsOptions } from '../../flows/classic-repo.js';
 
@@ -21,6 +22,7 @@ interface PullFlags extends RegistryFlags {
   passCredentials?: boolean;
   requireSigners?: string;
   keyId?: string[];
+  policy?: string;
   jobs: string;
   output: OutputFormat;
 }
@@ -43,9 +45,12 @@ export async function pullCommand(refs: string[], flags: PullFlags): Promise<num
     onResult: (_r: unknown, done: number) => bar?.tick(done),
   };
   let result: PullChartsResult;
+  if (flags.policy !== undefined && !flags.verify) throw new UsageError('--policy applies to --verify', { hint: 'add --verify' });
   if (repoSource) {
-    if (flags.requireSigners !== undefined || flags.keyId?.length)
-      throw new UsageError('--require-signers and --key-id apply to oci:// charts', { hint: 'verify chart repository pulls with --verify --keyring only' });
+    if (flags.requireSigners !== undefined || flags.keyId?.length || flags.policy !== undefined)
+      throw new UsageError('--require-signers, --key-id and --policy apply to oci:// charts', {
+        hint: 'verify chart repository pulls with --verify --keyring only',
+      });
     result = await pullFromRepository(refs, flags, common);
   } else {
     if (flags.username !== undefined || flags.passwordStdin || flags.passCredentials) {
@@ -53,7 +58,8 @@ export async function pullCommand(refs: string[], flags: PullFlags): Promise<num
         hint: 'for an OCI registry: chartprov registry login HOST -u USER --password-stdin, or CHARTPROV_USERNAME/CHARTPROV_PASSWORD',
       });
     }
-    result = await pullCharts({ ...registryOptionsFromFlags(flags), refs, ...common, ...policyOf(flags) });
+    const trust = await trustFromFlags(flags);
+    result = await pullCharts({ ...registryOptionsFromFlags(flags), refs, ...common, ...(trust ? { trust } : policyOf(flags)) });
   }
   bar?.end();
   if (flags.output !== 'json') for (const r of result.results) if (r.ok) for (const w of r.warnings) warn(w);

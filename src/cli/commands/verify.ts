@@ -3,6 +3,7 @@ import { verifyCharts } from '../../flows/verify-charts.js';
 import type { ChartVerification } from '../../flows/verify-charts.js';
 import { printFailure, printJson, println, progress, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
+import { trustFromFlags } from '../policy-flag.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 
 interface VerifyFlags extends RegistryFlags {
@@ -13,6 +14,7 @@ interface VerifyFlags extends RegistryFlags {
   version?: string;
   requireSigners?: string;
   keyId?: string[];
+  policy?: string;
   output: OutputFormat;
 }
 
@@ -23,6 +25,7 @@ export async function verifyCommand(charts: string[], flags: VerifyFlags): Promi
       throw new UsageError('verify one oci:// chart at a time, without local archives', { hint: 'run chartprov verify once per reference' });
     return verifyRemote(remote[0]!, flags);
   }
+  if (flags.policy !== undefined) return verifyLocalWithPolicy(charts, flags);
   const bar = flags.output === 'json' ? undefined : progress('verifying', charts.length);
   const result = await verifyCharts({
     charts,
@@ -59,7 +62,27 @@ function printLine(r: ChartVerification): void {
   else println(`FAIL  ${r.chart}  error[${r.error.code}]: ${r.error.message}`);
 }
 
+/** `verify CHART.tgz… --policy FILE`: each archive judged by the policy's rule for its chart name. */
+async function verifyLocalWithPolicy(charts: string[], flags: VerifyFlags): Promise<number> {
+  const trust = (await trustFromFlags(flags, { signersDefault: '1' }))!;
+  const { verifyChartsWithPolicy } = await import('../../flows/verify-policy.js');
+  const bar = flags.output === 'json' ? undefined : progress('verifying', charts.length);
+  const result = await verifyChartsWithPolicy({ charts, trust, provPath: flags.prov, onResult: (_r, done) => bar?.tick(done) });
+  bar?.end();
+  if (flags.output === 'json') {
+    printJson(result);
+  } else {
+    for (const r of result.results) {
+      if (r.allowed) println(`ok    ${r.chart}  ${r.name}-${r.version}  ${r.verdict.rule}: ${r.verdict.reason}`);
+      else println(`FAIL  ${r.chart}  error[${r.error.code}]: ${r.error.message}`);
+    }
+    if (charts.length > 1) println(`${result.allowed} allowed, ${result.refused} refused`);
+  }
+  return result.refused === 0 ? 0 : 1;
+}
+
 async function verifyRemote(reference: string, flags: VerifyFlags): Promise<number> {
+  const trust = await trustFromFlags(flags, { signersDefault: '1' });
   const need = Number(flags.requireSigners ?? '1');
   if (!Number.isInteger(need) || need < 1) throw new UsageError(`--require-signers must be a positive integer, not ${flags.requireSigners}`);
   // Loaded only here: verifying a local archive never pays for the registry client.
@@ -70,7 +93,7 @@ async function verifyRemote(reference: string, flags: VerifyFlags): Promise<numb
     reference,
     version: flags.version,
     keyrings: flags.keyring,
-    policy: { requireSigners: need, ...(flags.keyId?.length ? { keyIds: flags.keyId } : {}) },
+    ...(trust ? { trust } : { policy: { requireSigners: need, ...(flags.keyId?.length ? { keyIds: flags.keyId } : {}) } }),
     extraSignatures: extra,
   });
   if (flags.output === 'json') {
@@ -84,6 +107,7 @@ async function verifyRemote(reference: string, flags: VerifyFlags): Promise<numb
     println(`Signed at: ${a.signer.signedAt} (${a.source}${a.source === 'layer' || a.source === 'file' ? '' : ` ${a.location}`})`);
   }
   println(`Chart Hash Verified: sha256:${r.sha256}`);
+  if (r.verdict) println(`Policy: ${r.verdict.rule}: ${r.verdict.reason}`);
   for (const c of r.checks) if (!c.ok) warn(`a signature (${c.source} ${c.location}) does not verify: error[${c.error.code}] ${c.error.message}`);
   return 0;
 }
