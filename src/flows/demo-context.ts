@@ -33,6 +33,8 @@ export interface DemoContext {
   password?: string;
   signedChart?: string;
   unsignedChart?: string;
+  /** The manifest digest of the unsigned chart as pushed, which signing in the registry must not change. */
+  unsignedDigest?: string;
 }
 
 /** What a step reports: one human line and the facts behind it. */

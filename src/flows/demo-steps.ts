@@ -159,6 +159,7 @@ export const DEMO_STEPS: StepDefinition[] = [
         (await pushCharts({ ...registryOpts(ctx), charts: [pkg.path], destination: `oci://${host(ctx)}/${DEMO_PROJECT}` })).results[0],
       );
       if (r.provenance !== 'none') throw new DemoFailedError(`${r.ref} went up with a provenance layer`);
+      ctx.unsignedDigest = r.digest;
       return { summary: `${r.ref.replace(/^oci:\/\//, '')}, no signature yet`, details: { ref: r.ref, digest: r.digest } };
     },
   },
@@ -171,6 +172,10 @@ export const DEMO_STEPS: StepDefinition[] = [
         reference: repoRef(ctx, '0.2.0'),
         signer: need(ctx.signer, 'the signer'),
       });
+      // What the step claims: signing in the registry leaves the chart as it was pushed.
+      const pushed = need(ctx.unsignedDigest, 'the digest of the unsigned push');
+      if (r.chart.digest !== pushed)
+        throw new DemoFailedError(`the chart signed is ${r.chart.digest}, not ${pushed} as pushed unsigned: the chart digest changed`);
       return {
         summary: `provenance attached as referrer ${r.referrer.slice(0, 19)}… (${r.mode === 'api' ? 'referrers API' : 'fallback tag'}); chart digest unchanged`,
         details: { referrer: r.referrer, mode: r.mode, chartDigest: r.chart.digest },

@@ -61,6 +61,8 @@ export interface DemoOptions {
   beforeStep?: (id: DemoStepId, workspace: string) => void | Promise<void>;
   /** Stops the run before the next step (Ctrl-C in the CLI); the cleanup still happens. */
   signal?: AbortSignal;
+  /** Called with what went wrong that does not fail the demo: a workspace that could not be removed. */
+  onWarning?: (message: string) => void;
 }
 
 export interface DemoTranscript {
@@ -75,6 +77,8 @@ export interface DemoTranscript {
   registry: { url: string; port: number };
   /** Wall time of the whole run, milliseconds. */
   ms: number;
+  /** What went wrong without failing the demo, e.g. a workspace left behind because it could not be removed. */
+  warnings: string[];
 }
 
 /**
@@ -108,6 +112,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoTranscript> {
     searchPath: opts.searchPath ?? process.env.PATH,
   };
   const steps: DemoStep[] = [];
+  const warnings: string[] = [];
   try {
     opts.onStart?.({ workspace });
     for (const def of DEMO_STEPS) {
@@ -162,11 +167,27 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoTranscript> {
       kept: opts.keep ?? false,
       registry: { url: registry.url, port: registry.port },
       ms: elapsed(started),
+      warnings,
     };
   } finally {
     await ctx.registry?.close().catch(() => undefined);
-    if (!opts.keep) await rm(workspace, { recursive: true, force: true, maxRetries: 3 });
+    if (!opts.keep) {
+      try {
+        await rm(workspace, { recursive: true, force: true, maxRetries: 3 });
+      } catch (err) {
+        // Never in place of the demo's own outcome (a step's DemoFailedError): said, and the folder named.
+        const message = leftover(workspace, err);
+        warnings.push(message);
+        opts.onWarning?.(message);
+      }
+    }
   }
+}
+
+/** The warning for a workspace that could not be removed: it holds the demo's keys and registry password. */
+export function leftover(workspace: string, err: unknown): string {
+  const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return `the demo workspace ${workspace} could not be removed (${why}); it holds the demo's keys and registry credentials: remove it by hand`;
 }
 
 const elapsed = (t0: number) => Math.round(performance.now() - t0);

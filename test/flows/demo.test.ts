@@ -3,12 +3,37 @@
 // also when a step fails.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { appendFile, readdir, rm } from 'node:fs/promises';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { connect, createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ChartprovError, DemoFailedError } from '../../src/errors.js';
 import { runDemo, type DemoStep } from '../../src/flows/demo.js';
+import { packageChartFlow } from '../../src/flows/package-chart.js';
+import { pushCharts } from '../../src/flows/push-charts.js';
 import { tempDir } from '../peers/tmp.js';
+
+const fsPromises = createRequire(import.meta.url)('node:fs/promises') as { rm: typeof rm };
+
+/**
+ * Makes fs/promises rm fail with EBUSY for `path` (a mount point, a file
+ * held open on some systems) until the returned function is called; other
+ * paths are removed as usual. The ES module bindings of node:fs/promises
+ * follow the CommonJS object after syncBuiltinESMExports.
+ */
+function rmBusy(path: () => string): () => void {
+  const real = fsPromises.rm;
+  fsPromises.rm = (async (target: string, opts?: Parameters<typeof rm>[1]) => {
+    if (target === path()) throw Object.assign(new Error(`EBUSY: resource busy or locked, rmdir '${target}'`), { code: 'EBUSY' });
+    return real(target, opts);
+  }) as typeof rm;
+  syncBuiltinESMExports();
+  return () => {
+    fsPromises.rm = real;
+    syncBuiltinESMExports();
+  };
+}
 
 let parent: string;
 let cleanup: () => Promise<void>;
@@ -115,6 +140,7 @@ describe('runDemo', () => {
       'commands use relative paths',
     );
     assert.equal(t.kept, false);
+    assert.deepEqual(t.warnings, []);
     assert.equal(t.workspace, workspace);
     assert.equal(existsSync(workspace), false, 'workspace removed');
     assert.equal(await accepts(port), false, 'registry closed');
@@ -193,6 +219,78 @@ describe('runDemo', () => {
     assert.ok(existsSync(`${t.workspace}/keys/pubring.gpg`));
     assert.deepEqual(await readdir(`${t.workspace}/refused/tampered`), [], 'a refused pull writes nothing');
     assert.equal(await accepts(t.registry.port), false, 'registry closed even when the workspace is kept');
+  });
+
+  test('a chart whose digest changes before it is signed in the registry fails the step that says it is unchanged', async () => {
+    let registry = '';
+    const err = await runDemo({
+      tmpDir: parent,
+      helm: false,
+      onStep: (s) => {
+        if (s.id === 'start-registry') registry = new URL(s.details.url as string).host;
+      },
+      beforeStep: async (id, workspace) => {
+        if (id !== 'sign-in-registry') return;
+        // Another 0.2.0 pushed over the tag between the unsigned push and the signing.
+        const chartDir = join(workspace, 'charts', 'hello-world');
+        await appendFile(join(chartDir, 'values.yaml'), "\n# changed behind the demo's back\n");
+        const other = await packageChartFlow({ chartDir, destination: join(workspace, 'other'), version: '0.2.0' });
+        const pushed = await pushCharts({
+          charts: [other.path],
+          destination: `oci://${registry}/helm-charts`,
+          plainHttp: true,
+          registryConfig: join(workspace, 'registry-config.json'),
+        });
+        assert.equal(pushed.failed, 0);
+      },
+    }).then(
+      () => assert.fail('the demo should have failed'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof DemoFailedError, String(err));
+    assert.equal(err.step, 'sign-in-registry');
+    assert.match(err.message, /the chart digest changed/);
+  });
+
+  test('a workspace that cannot be removed is reported, never in place of the outcome', async () => {
+    let workspace = '';
+    const warned: string[] = [];
+    const restore = rmBusy(() => workspace);
+    try {
+      const err = await runDemo({
+        tmpDir: parent,
+        helm: false,
+        onStart: (info) => (workspace = info.workspace),
+        onWarning: (m) => warned.push(m),
+        beforeStep: (id) => {
+          if (id === 'push-signed') throw new DemoFailedError('stopped by the test');
+        },
+      }).then(
+        () => assert.fail('the demo should have failed'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof DemoFailedError, `the step's failure, not the rm's: ${String(err)}`);
+      assert.equal(err.step, 'push-signed');
+      assert.equal(warned.length, 1);
+      assert.ok(warned[0]!.includes(workspace) && /EBUSY/.test(warned[0]!), warned[0]);
+
+      warned.length = 0;
+      const t = await runDemo({
+        tmpDir: parent,
+        helm: false,
+        onStart: (info) => (workspace = info.workspace),
+        onWarning: (m) => warned.push(m),
+      });
+      assert.equal(t.ok, true);
+      assert.equal(t.warnings.length, 1);
+      assert.match(t.warnings[0]!, /could not be removed/);
+      assert.ok(t.warnings[0]!.includes(t.workspace));
+      assert.deepEqual(warned, t.warnings);
+    } finally {
+      restore();
+    }
+    assert.ok(existsSync(workspace), 'left where the warning says');
+    await rm(workspace, { recursive: true, force: true });
   });
 
   test('a bad port is a usage error, before any workspace exists', async () => {

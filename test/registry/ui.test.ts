@@ -5,20 +5,35 @@
 // admins only, accounts re-checked on every request, the login limiter, and
 // the signature-status function on its own.
 import assert from 'node:assert/strict';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadKeyring } from '../../src/keys/keyring.js';
+import { attachProvenance } from '../../src/flows/attach-provenance.js';
+import { generateKeysToDir } from '../../src/flows/keys.js';
 import { packageChartFlow } from '../../src/flows/package-chart.js';
 import { pushCharts } from '../../src/flows/push-charts.js';
-import { createFilesystemStorage } from '../../src/registry/storage/index.js';
+import { signChartInRegistry } from '../../src/flows/sign-in-registry.js';
+import { createSigner } from '../../src/flows/signer.js';
+import { pushBlob } from '../../src/oci/blob-upload.js';
+import { OCI_EMPTY_BYTES, OCI_INDEX, OCI_MANIFEST } from '../../src/oci/helm-media.js';
+import { PROVENANCE_ARTIFACT_TYPE, provenanceArtifact } from '../../src/oci/provenance-artifact.js';
+import { fallbackTag } from '../../src/oci/referrers.js';
+import { createFilesystemStorage, type RegistryStorage } from '../../src/registry/storage/index.js';
+import { ChartYamlCache, chartYamlOf } from '../../src/registry/ui/chart-yaml.js';
+import { addressHost } from '../../src/registry/ui/context.js';
+import { LoginCsrf, sameOrigin } from '../../src/registry/ui/csrf.js';
 import { escapeHtml, html, raw, safeHref, uiPath } from '../../src/registry/ui/html.js';
+import { SECURITY_HEADERS, safeRedirectTarget, securityHeaders } from '../../src/registry/ui/respond.js';
 import { SessionStore } from '../../src/registry/ui/session.js';
-import { NO_KEYRING, storedChartSignatures } from '../../src/registry/ui/signatures.js';
+import { NO_KEYRING, signatureCheckCount, storedChartSignatures } from '../../src/registry/ui/signatures.js';
 import { goldens, helloWorldSource } from '../peers/charts.js';
 import { startEmbedded, type Creds, type EmbeddedRegistry } from '../peers/embedded.js';
 import { keyFile } from '../peers/paths.js';
 import { tempDir } from '../peers/tmp.js';
+import { issueServerCert, makeTestCa } from '../peers/tls.js';
 
 const XSS = `<script>globalThis.pwned=1</script><img src=x onerror="alert(1)">"'\`&`;
 
@@ -90,6 +105,97 @@ describe('session store', () => {
     assert.equal(store.get(ids[0]), undefined);
     assert.ok(ids.every((id) => /^[A-Za-z0-9_-]{43}$/.test(id)));
     assert.equal(new Set(ids).size, 4);
+  });
+
+  test('one account keeps at most 20 sessions: its logins end its own oldest, never other accounts’ sessions', () => {
+    let now = 0;
+    const store = new SessionStore({ idleMs: 60_000, absoluteMs: 120_000, max: 10_000 }, () => now);
+    const bob = store.create({ name: 'bob', id: 8, passwordHash: '$2b$10$def' }).id;
+    const ids: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      now++;
+      ids.push(store.create(user).id);
+    }
+    assert.equal(store.size, 21, '20 of alice, 1 of bob');
+    assert.ok(store.get(bob), 'bob is still signed in');
+    assert.equal(store.get(ids[0]), undefined, 'alice’s oldest went first');
+    assert.equal(store.get(ids[479]), undefined);
+    assert.ok(
+      ids.slice(480).every((id) => store.get(id)),
+      'her 20 newest live',
+    );
+    const small = new SessionStore({ idleMs: 60_000, absoluteMs: 120_000, max: 100, maxPerAccount: 2 }, () => now);
+    const a = small.create(user).id;
+    now++;
+    const b = small.create(user).id;
+    now++;
+    assert.ok(small.get(a), 'used last, but the oldest login');
+    const c = small.create(user).id;
+    assert.equal(small.get(a), undefined);
+    assert.ok(small.get(b) && small.get(c));
+  });
+});
+
+describe('form and redirect guards', () => {
+  test('the login token carries its issue time under the HMAC; refused past an hour', () => {
+    let now = 1_700_000_000_000;
+    const csrf = new LoginCsrf(() => now);
+    const nonce = csrf.nonce();
+    const token = csrf.tokenFor(nonce);
+    assert.match(token, /^[0-9a-z]+\.[A-Za-z0-9_-]{43}$/);
+    assert.ok(csrf.check(nonce, token));
+    assert.equal(csrf.check(csrf.nonce(), token), false, 'another nonce');
+    const [issued, mac] = token.split('.') as [string, string];
+    const later = (parseInt(issued, 36) + 3000).toString(36);
+    assert.equal(csrf.check(nonce, `${later}.${mac}`), false, 'a moved issue time breaks the HMAC');
+    now += 59 * 60_000;
+    assert.ok(csrf.check(nonce, token), 'still good after 59 min');
+    now += 2 * 60_000;
+    assert.equal(csrf.check(nonce, token), false, 'expired after 61 min');
+    assert.equal(csrf.check(nonce, undefined), false);
+    assert.equal(csrf.check(undefined, token), false);
+  });
+
+  test('redirects go to our own paths only', () => {
+    for (const ok of ['/ui/', '/ui/projects/a%2Fb', '/ui/login']) assert.equal(safeRedirectTarget(ok), ok);
+    for (const bad of [
+      '/\\evil.example',
+      '//evil.example',
+      '/\\/evil.example',
+      'https://evil.example/',
+      'evil',
+      '/ui/ x',
+      '/ui/\tx',
+      '/ui/x\\y',
+      '/ui/\nx',
+      '',
+    ])
+      assert.equal(safeRedirectTarget(bad), '/ui/', JSON.stringify(bad));
+  });
+
+  test('sameOrigin: Origin first, else Referer', () => {
+    const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+    const own = ['http://127.0.0.1:5000'];
+    assert.ok(sameOrigin(req({ origin: 'http://127.0.0.1:5000' }), own));
+    assert.ok(sameOrigin(req({ referer: 'http://127.0.0.1:5000/ui/admin?x=1' }), own), 'the Referer of our own page');
+    assert.equal(sameOrigin(req({ referer: 'http://evil.example/ui/admin' }), own), false);
+    assert.equal(sameOrigin(req({ referer: 'http://127.0.0.1:5000.evil.example/' }), own), false);
+    assert.equal(sameOrigin(req({ referer: 'not a url' }), own), false);
+    assert.equal(sameOrigin(req({ origin: 'http://evil.example', referer: 'http://127.0.0.1:5000/ui/' }), own), false, 'Origin decides');
+    assert.equal(sameOrigin(req({}), own), false);
+  });
+
+  test('Host values trusted on loopback: IP literals and localhost only', () => {
+    for (const ok of ['127.0.0.1:5000', '127.0.0.1', '[::1]:5000', 'localhost:5000', 'LOCALHOST', '10.0.0.7:80'])
+      assert.ok(addressHost(ok), ok);
+    for (const bad of ['evil.example:5000', 'evil.example', '127.0.0.1.nip.io:5000', '[evil]:5000', 'localhost.evil.example', '::1'])
+      assert.equal(addressHost(bad), false, bad);
+  });
+
+  test('HSTS only for https', () => {
+    assert.equal(securityHeaders(false)['Strict-Transport-Security'], undefined);
+    assert.equal(securityHeaders(true)['Strict-Transport-Security'], 'max-age=31536000');
+    assert.equal(SECURITY_HEADERS['Strict-Transport-Security'], undefined);
   });
 });
 
@@ -178,6 +284,7 @@ before(async () => {
   await reg.addProject('secret');
   await reg.addProject('team');
   await reg.addProject('pub', { public: true });
+  await reg.addProject('sigs');
   alice = await reg.addUser('alice', { roles: { team: 'developer' } });
   bob = await reg.addUser('bob', { roles: { team: 'projectAdmin' } });
   const push = (chart: string, project: string) =>
@@ -440,6 +547,101 @@ describe('web UI over HTTP', () => {
     assert.ok(!b.cookies.has('chartprov_session'));
   });
 
+  test('a session id planted before login is replaced, and ended', async () => {
+    const attacker = await login(alice);
+    const planted = attacker.cookies.get('chartprov_session')!;
+    // The victim opens the login form, then the attacker's id lands in their cookies (a sibling site can set it).
+    const victim = browser();
+    const form = await request(victim, '/ui/login');
+    victim.cookies.set('chartprov_session', planted);
+    const res = await request(victim, '/ui/login', {
+      form: { _csrf: csrfOf(form.text), username: bob.username, password: bob.password },
+      headers: { origin: reg.url },
+    });
+    assert.equal(res.status, 303);
+    const fresh = victim.cookies.get('chartprov_session')!;
+    assert.notEqual(fresh, planted);
+    assert.match((await request(victim, '/ui/')).text, /data-testid="user">bob</);
+    assert.equal((await request(attacker, '/ui/')).status, 303, 'the planted id no longer names a session');
+    const unknown = browser();
+    unknown.cookies.set('chartprov_session', 'x'.repeat(43));
+    await login(bob, unknown);
+    assert.notEqual(unknown.cookies.get('chartprov_session'), 'x'.repeat(43), 'an unknown id is not adopted either');
+  });
+
+  test('signed-in forms: a Referer of our own page stands in for a missing Origin', async () => {
+    const b = await login(admin);
+    const token = csrfOf((await request(b, '/ui/admin')).text);
+    const form = { _csrf: token, name: 'by-referer' };
+    const evil = await request(b, '/ui/admin/projects', { form, headers: { referer: 'http://evil.example/ui/admin' } });
+    assert.equal(evil.status, 403);
+    const ok = await request(b, '/ui/admin/projects', { form, headers: { referer: `${reg.url}/ui/admin` } });
+    assert.equal(ok.status, 303, ok.text);
+    assert.ok(reg.registry.access!.accounts.getProject('by-referer'));
+  });
+
+  test('the login form expires on the server after an hour, whatever cookie the browser kept', async () => {
+    const b = browser();
+    const form = await request(b, '/ui/login');
+    now += 61 * 60_000;
+    const res = await request(b, '/ui/login', {
+      form: { _csrf: csrfOf(form.text), username: admin.username, password: admin.password },
+      headers: { origin: reg.url },
+    });
+    assert.equal(res.status, 403);
+    assert.match(res.text, /expired/);
+    assert.ok(!b.cookies.has('chartprov_session'));
+  });
+
+  test('a user logging in again and again does not push other users out', async () => {
+    const kept = await login(bob);
+    const first = await login(alice);
+    for (let i = 0; i < 25; i++) await login(alice);
+    assert.equal((await request(first, '/ui/')).status, 303, 'alice’s oldest session ended');
+    assert.equal((await request(kept, '/ui/')).status, 200, 'bob is still signed in');
+  });
+
+  test('HEAD does not use up the one-time message (a robot’s secret)', async () => {
+    const b = await login(admin);
+    assert.equal((await post(b, '/ui/admin/robots', { name: 'head-ci', project: 'team', actions: ['pull'] })).status, 303);
+    const head = await request(b, '/ui/admin', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.text, '');
+    const shown = await request(b, '/ui/admin');
+    const secret = /data-testid="robot-secret"\s*>([^<]+)</.exec(shown.text)?.[1];
+    assert.ok(secret && secret.length >= 32, 'the GET after the HEAD still shows the secret');
+    assert.doesNotMatch((await request(b, '/ui/admin')).text, /data-testid="robot-secret"/, 'then it is gone');
+  });
+
+  test('DNS rebinding: a login posted with another name as Host and Origin is refused; the address works', async () => {
+    const b = browser();
+    const form = await request(b, '/ui/login');
+    const port = new URL(reg.url).port;
+    const body = new URLSearchParams({ _csrf: csrfOf(form.text), username: admin.username, password: admin.password }).toString();
+    const send = (host: string) =>
+      rawRequest(`${reg.url}/ui/login`, {
+        method: 'POST',
+        headers: {
+          host,
+          origin: `http://${host}`,
+          cookie: `chartprov_login=${b.cookies.get('chartprov_login')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body,
+      });
+    const rebound = await send(`rebind.evil.example:${port}`);
+    assert.equal(rebound.status, 403);
+    assert.equal(rebound.headers['set-cookie']?.some((c) => c.startsWith('chartprov_session=')) ?? false, false);
+    const direct = await send(`127.0.0.1:${port}`);
+    assert.equal(direct.status, 303);
+    assert.equal(direct.headers.location, '/ui/');
+  });
+
+  test('no HSTS over plain HTTP', async () => {
+    const res = await request(browser(), '/ui/login');
+    assert.equal(res.headers.get('strict-transport-security'), null);
+  });
+
   test('wrong methods and unknown paths', async () => {
     const b = await login(alice);
     const put = await request(b, '/ui/', { method: 'PUT' });
@@ -448,6 +650,167 @@ describe('web UI over HTTP', () => {
     assert.equal((await request(b, '/ui/projects/%E0%A4%A')).status, 404);
   });
 });
+
+/** Signed-in GET of a version page: its signature rows (status, where) and the "not checked" line. */
+async function signatureRows(b: Browser, path: string) {
+  const res = await request(b, path);
+  assert.equal(res.status, 200, res.text);
+  const rows = [...res.text.matchAll(/<tr data-status="([^"]+)">([\s\S]*?)<\/tr>/g)].map((m) => ({
+    status: m[1]!,
+    where: /provenance layer|attached \(referrer\)|attached \(fallback tag\)/.exec(m[2]!)?.[0],
+    signer: /data-testid="signer">([^<]*)</.exec(m[2]!)?.[1],
+  }));
+  const unchecked = /data-testid="unchecked">\s*(\d+) more signatures? not checked/.exec(res.text)?.[1];
+  return { rows, unchecked: unchecked === undefined ? undefined : Number(unchecked) };
+}
+
+describe('signatures on the version page', () => {
+  const admin_ = () => ({ plainHttp: true, clientOptions: { credential: { username: admin.username, password: admin.password } } });
+
+  test('valid referrer, unknown-key referrer and a signature found only through the fallback tag', async () => {
+    const connection = admin_();
+    assert.equal((await pushCharts({ charts: [goldens.helm4.chart], destination: `oci://${reg.host}/sigs`, ...connection })).failed, 0);
+    const reference = `oci://${reg.host}/sigs/hello-world:0.1.0`;
+    const prov = await readFile(goldens.helm4.prov);
+    // John's .prov, attached as a referrer as well: valid.
+    await attachProvenance({ reference, provenance: prov.toString('utf8'), ...connection });
+    // Signed in the registry by a key the UI's keyring lacks: unknown key.
+    const keys = await generateKeysToDir({ name: 'Stranger', email: 'stranger@example.com', type: 'ed25519', dir: join(work, 'stranger') });
+    const signer = await createSigner({ keyName: keys.fingerprint, keyrings: [join(work, 'stranger', 'secring.gpg')] });
+    await signChartInRegistry({ reference, signer, ...connection });
+    // The older form a registry without OCI 1.1 gets: no subject, listed only in the sha256-<hex> index.
+    const client = await reg.client(admin);
+    try {
+      const repo = client.repository(reg.host, 'sigs/hello-world');
+      const chart = await repo.fetchManifest('0.1.0');
+      const artifact = provenanceArtifact({
+        subject: { mediaType: OCI_MANIFEST, digest: chart.digest, size: chart.bytes.length },
+        prov,
+        fileName: 'hello-world-0.1.0.tgz.prov',
+        chart: { name: 'hello-world', version: '0.1.0' },
+        signer: { keyId: 'fallback' },
+        form: 'compat',
+      });
+      await pushBlob(repo, { bytes: Buffer.from(OCI_EMPTY_BYTES) });
+      await pushBlob(repo, { bytes: prov });
+      const pushed = await repo.pushManifest(artifact.digest, artifact.manifestBytes, OCI_MANIFEST);
+      assert.equal(pushed.subject, undefined, 'not a referrer the registry indexes');
+      const index = {
+        schemaVersion: 2,
+        mediaType: OCI_INDEX,
+        manifests: [
+          { mediaType: OCI_MANIFEST, digest: artifact.digest, size: artifact.manifestBytes.length, artifactType: PROVENANCE_ARTIFACT_TYPE },
+        ],
+      };
+      await repo.pushManifest(fallbackTag(chart.digest), Buffer.from(JSON.stringify(index)), OCI_INDEX);
+    } finally {
+      await client.close();
+    }
+    const { rows, unchecked } = await signatureRows(await login(admin), '/ui/projects/sigs/repositories/hello-world/versions/0.1.0');
+    assert.equal(unchecked, undefined);
+    const sorted = rows.map((r) => `${r.where}: ${r.status}`).sort();
+    assert.deepEqual(sorted, [
+      'attached (fallback tag): valid',
+      'attached (referrer): unknown-key',
+      'attached (referrer): valid',
+      'provenance layer: valid',
+    ]);
+    assert.ok(rows.filter((r) => r.status === 'valid').every((r) => /John The Signer/.test(r.signer ?? '')));
+    assert.equal(rows.find((r) => r.status === 'unknown-key')!.signer, '—', 'an unverified signer has no user id');
+  });
+
+  test('hundreds of referrers: at most 20 checked per view, each .prov verified once, nothing verified again', async () => {
+    const connection = admin_();
+    await mkdir(join(work, 'flood-src'));
+    const src = await helloWorldSource(join(work, 'flood-src'));
+    const signed = await packageChartFlow({
+      chartDir: src,
+      destination: join(work, 'flood'),
+      version: '0.3.0',
+      sign: { keyName: 'John', keyrings: [keyFile('john-secring.gpg')] },
+    });
+    assert.equal((await pushCharts({ charts: [signed.path], destination: `oci://${reg.host}/sigs/flood`, ...connection })).failed, 0);
+    const prov = await readFile(signed.provenance!.provPath);
+    const client = await reg.client(admin);
+    const referrers = 40;
+    try {
+      const repo = client.repository(reg.host, 'sigs/flood/hello-world');
+      const chart = await repo.fetchManifest('0.3.0');
+      await pushBlob(repo, { bytes: Buffer.from(OCI_EMPTY_BYTES) });
+      await Promise.all(
+        Array.from({ length: referrers }, async (_, i) => {
+          // Distinct manifests (their created annotation), one .prov.
+          const artifact = provenanceArtifact({
+            subject: { mediaType: OCI_MANIFEST, digest: chart.digest, size: chart.bytes.length },
+            prov,
+            fileName: 'hello-world-0.3.0.tgz.prov',
+            chart: { name: 'hello-world', version: '0.3.0' },
+            signer: { keyId: 'flood' },
+            signedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+          });
+          await repo.pushManifest(artifact.digest, artifact.manifestBytes, OCI_MANIFEST);
+        }),
+      );
+    } finally {
+      await client.close();
+    }
+    const b = await login(admin);
+    const path = '/ui/projects/sigs/repositories/flood%2Fhello-world/versions/0.3.0';
+    const before = signatureCheckCount();
+    const first = await signatureRows(b, path);
+    assert.equal(first.rows.length, 20, 'the layer and 19 referrers');
+    assert.ok(first.rows.every((r) => r.status === 'valid'));
+    assert.equal(first.unchecked, referrers + 1 - 20, '"21 more signatures not checked"');
+    assert.equal(signatureCheckCount() - before, 1, 'one .prov: verified once for 20 rows');
+    const again = await signatureRows(b, path);
+    assert.deepEqual(again, first);
+    assert.equal(signatureCheckCount() - before, 1, 'the second view verified nothing');
+    assert.equal((await request(b, path, { method: 'HEAD' })).status, 200);
+    assert.equal(signatureCheckCount() - before, 1, 'nor a HEAD');
+  });
+});
+
+describe('web UI over HTTPS and behind an https external URL', () => {
+  test('HSTS on every answer', async () => {
+    const ca = await makeTestCa(join(work, 'ca'));
+    const cert = await issueServerCert(ca, { hosts: ['127.0.0.1'] });
+    const tls = await startEmbedded({ tls: { cert: cert.certPem, key: cert.keyPem } });
+    try {
+      for (const path of ['/ui/login', '/ui/', '/']) {
+        const res = await rawRequest(`${tls.url}${path}`, { ca: ca.certPem });
+        assert.ok([200, 302, 303].includes(res.status), `${path}: ${res.status}`);
+        assert.equal(res.headers['strict-transport-security'], 'max-age=31536000', path);
+      }
+    } finally {
+      await tls.stop();
+    }
+    const proxied = await startEmbedded({ externalUrl: 'https://charts.example.com' });
+    try {
+      const res = await rawRequest(`${proxied.url}/ui/login`);
+      assert.equal(res.headers['strict-transport-security'], 'max-age=31536000');
+    } finally {
+      await proxied.stop();
+    }
+  });
+});
+
+/** A request with any Host header (fetch sets its own), over http or https. */
+function rawRequest(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string; ca?: string } = {},
+): Promise<{ status: number; headers: IncomingMessage['headers']; text: string }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(u, { method: opts.method ?? 'GET', headers: opts.headers ?? {}, ...(opts.ca ? { ca: opts.ca } : {}) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
 
 describe('storedChartSignatures (no HTTP)', () => {
   test('valid with the keyring, unknown key without one', async () => {
@@ -475,5 +838,36 @@ describe('storedChartSignatures (no HTTP)', () => {
     assert.equal(janeOnly!.signatures[0]!.status, 'unknown-key');
     assert.equal(janeOnly!.signatures[0]!.reason, 'SIGNER_UNKNOWN');
     assert.equal(await storedChartSignatures({ storage, repository: 'team/hello-world', digest: `sha256:${'0'.repeat(64)}` }), undefined);
+  });
+
+  test('Chart.yaml: an archive is read and decompressed once, then served from the cache', async () => {
+    const storage = await createFilesystemStorage(reg.dataDir);
+    let opened = 0;
+    const counting = new Proxy(storage, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (name === 'openBlob') return (...args: Parameters<RegistryStorage['openBlob']>) => (opened++, target.openBlob(...args));
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const manifest = JSON.parse((await storage.getManifest('team/hello-world', '0.1.0'))!.bytes.toString('utf8')) as {
+      layers: Array<{ mediaType: string; digest: string; size: number }>;
+    };
+    const layer = manifest.layers.find((l) => l.mediaType.endsWith('.tar+gzip'))!;
+    const cache = new ChartYamlCache();
+    const first = await chartYamlOf(counting, layer, {}, cache);
+    assert.equal(first.from, 'archive');
+    assert.match(first.text, /^name: hello-world$/m);
+    assert.equal(opened, 1);
+    assert.deepEqual(await chartYamlOf(counting, layer, {}, cache), first);
+    assert.equal(opened, 1, 'not read again');
+    const missing = { ...layer, digest: `sha256:${'1'.repeat(64)}` };
+    assert.equal((await chartYamlOf(counting, missing, { name: 'x' }, cache)).from, 'config');
+    assert.equal((await chartYamlOf(counting, missing, { name: 'x' }, cache)).from, 'config');
+    assert.equal(cache.size, 2, 'an unreadable archive is remembered too');
+    const small = new ChartYamlCache(2);
+    for (const d of ['a', 'b', 'c']) small.set(d, d);
+    assert.equal(small.size, 2);
+    assert.equal(small.get('a'), undefined, 'bounded, least recently used first');
   });
 });

@@ -1,5 +1,6 @@
+import { rmSync } from 'node:fs';
 import { DemoFailedError, UsageError } from '../../errors.js';
-import { runDemo, type DemoStep } from '../../flows/demo.js';
+import { leftover, runDemo, type DemoStep } from '../../flows/demo.js';
 import { printFailure, printJson, println } from '../output.js';
 import type { OutputFormat } from '../output.js';
 
@@ -17,10 +18,22 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
   const json = flags.output === 'json';
   const steps: DemoStep[] = [];
   let workspace: string | undefined;
+  const warnings: string[] = [];
   // Ctrl-C stops after the step in flight, so the registry is closed and the
-  // workspace removed; a second Ctrl-C leaves at once.
+  // workspace removed; a second Ctrl-C leaves at once, removing the workspace
+  // first (it holds the demo's keys and registry password) unless --keep.
   const interrupt = new AbortController();
-  const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
+  const onSigint = () => {
+    if (!interrupt.signal.aborted) return interrupt.abort();
+    if (workspace && !flags.keep) {
+      try {
+        rmSync(workspace, { recursive: true, force: true });
+      } catch (err) {
+        process.stderr.write(`warning: ${leftover(workspace, err)}\n`);
+      }
+    } else if (workspace) process.stderr.write(`workspace kept: ${workspace}\n`);
+    process.exit(130);
+  };
   process.on('SIGINT', onSigint);
   if (!json) println('chartprov demo: sign a Helm chart, push it to a registry, pull it back verified (nothing else needed)');
   try {
@@ -29,6 +42,10 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
       port,
       signal: interrupt.signal,
       onStart: (info) => (workspace = info.workspace),
+      onWarning: (message) => {
+        warnings.push(message);
+        process.stderr.write(`warning: ${message}\n`);
+      },
       onStep: (step) => {
         steps.push(step);
         if (!json) printStep(step);
@@ -42,6 +59,7 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
         steps: t.steps,
         commands: t.commands,
         ...(t.kept ? { workspace: t.workspace } : {}),
+        ...(t.warnings.length > 0 ? { warnings: t.warnings } : {}),
       });
       return 0;
     }
@@ -60,7 +78,13 @@ export async function demoCommand(flags: DemoFlags): Promise<number> {
     if (flags.keep && workspace && !json) process.stderr.write(`workspace kept: ${workspace}\n`);
     if (!json || !(err instanceof DemoFailedError)) throw err;
     // One JSON document: the steps so far with the error, as other commands print theirs.
-    printJson({ ok: false, steps, ...(flags.keep && workspace ? { workspace } : {}), error: err.toJSON() });
+    printJson({
+      ok: false,
+      steps,
+      ...(flags.keep && workspace ? { workspace } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+      error: err.toJSON(),
+    });
     printFailure(err.toJSON());
     return err.exitCode;
   } finally {

@@ -24,6 +24,11 @@ export class UiKeyring {
 
   /** The keys as the file holds them now. */
   async current(): Promise<PublicKey[]> {
+    return (await this.snapshot()).keys;
+  }
+
+  /** The keys as the file holds them now, and the stamp (inode, mtime, size) of the file they were read from. */
+  async snapshot(): Promise<{ keys: PublicKey[]; stamp: string }> {
     const stamp = await stampOf(this.path).catch(() => this.stamp);
     if (stamp !== this.stamp) {
       try {
@@ -33,7 +38,7 @@ export class UiKeyring {
         // Half-written or removed: keep what was read last rather than showing every signature as unknown.
       }
     }
-    return this.keys;
+    return { keys: this.keys, stamp: this.stamp };
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { addressOf } from '../auth/control.js';
 import { ROBOT_PREFIX } from '../auth/model.js';
-import { CSRF_FIELD, sameOrigin } from './csrf.js';
+import { CSRF_FIELD, LOGIN_FORM_MAX_AGE_SECONDS, sameOrigin } from './csrf.js';
 import { ownOrigins, secureCookies, type SignedIn, type UiRequest } from './context.js';
 import { field, readForm } from './forms.js';
 import { loginPage } from './pages/login.js';
@@ -19,7 +19,7 @@ export const LOGIN_COOKIE = 'chartprov_login';
 /** GET /ui/login: the form, with a fresh nonce cookie and its token. */
 export function showLogin(r: UiRequest, status = 200, error?: string, user?: string, headers: Record<string, string> = {}): void {
   const nonce = r.server.loginCsrf.nonce();
-  const setCookie = cookie(LOGIN_COOKIE, nonce, { maxAgeSeconds: 3600, secure: secureCookies(r.server) });
+  const setCookie = cookie(LOGIN_COOKIE, nonce, { maxAgeSeconds: LOGIN_FORM_MAX_AGE_SECONDS, secure: secureCookies(r.server) });
   r.res.setHeader('Set-Cookie', setCookie);
   sendHtml(
     r.res,

@@ -42,9 +42,26 @@ export function sendHtml(res: ServerResponse, status: number, page: SafeHtml, he
   res.end(head ? undefined : body);
 }
 
+/** HSTS, for a UI the browser reaches over TLS (directly, or through an https proxy): never plain HTTP again. */
+export const HSTS_HEADER: Readonly<Record<string, string>> = Object.freeze({ 'Strict-Transport-Security': 'max-age=31536000' });
+
+/** The headers every response of the UI carries; HSTS when the browser reaches it over https. */
+export function securityHeaders(https: boolean): Record<string, string> {
+  return https ? { ...SECURITY_HEADERS, ...HSTS_HEADER } : { ...SECURITY_HEADERS };
+}
+
+/**
+ * A path of this server for a Location header, else `/ui/`. Browsers read
+ * `//host`, `/\host` (a backslash is a slash to them) and paths with
+ * whitespace or control characters (removed or kept) as another site.
+ */
+export function safeRedirectTarget(location: string): string {
+  return /^\/(?![/\\])/.test(location) && !/[\\\s\x00-\x1f\x7f]/.test(location) ? location : '/ui/';
+}
+
 /** 303 See Other: after a POST the browser GETs the result (POST-redirect-GET); only our own paths. */
 export function redirect(res: ServerResponse, location: string, headers: Record<string, string | string[]> = {}): void {
-  const target = location.startsWith('/') && !location.startsWith('//') ? location : '/ui/';
+  const target = safeRedirectTarget(location);
   res.writeHead(303, { ...SECURITY_HEADERS, ...headers, Location: target, 'Cache-Control': 'no-store', 'Content-Length': '0' });
   res.end();
 }

@@ -13,13 +13,15 @@ import type { RegistryStorage } from '../storage/index.js';
 import { createMemberOrAdminAction } from './dispatch-post.js';
 import { STYLESHEET_PATH, sendStylesheet } from './assets.js';
 import { CSRF_FIELD, LoginCsrf, sameOrigin, tokensEqual } from './csrf.js';
-import { ownOrigins, type SignedIn, type UiRequest, type UiServer } from './context.js';
+import { ownOrigins, secureCookies, type SignedIn, type UiRequest, type UiServer } from './context.js';
+import { ChartYamlCache } from './chart-yaml.js';
 import { readForm } from './forms.js';
 import { UiKeyring } from './keyring.js';
 import { SESSION_COOKIE, doLogin, doLogout, showLogin } from './login.js';
 import { errorPage } from './pages/login.js';
-import { readCookie, redirect, sendHtml, UiError, notFound, SECURITY_HEADERS } from './respond.js';
+import { readCookie, redirect, sendHtml, securityHeaders, UiError, notFound, SECURITY_HEADERS } from './respond.js';
 import { credentialStamp, DEFAULT_SESSION_LIMITS, SessionStore, type Clock, type SessionLimits } from './session.js';
+import { SignatureCheckCache } from './signatures.js';
 import { adminView, homeView, projectView, repositoryView, versionView } from './views.js';
 
 export interface WebUiOptions {
@@ -50,8 +52,10 @@ export async function createWebUi(opts: WebUiOptions): Promise<WebUi> {
     access: opts.access,
     storage: opts.storage,
     sessions: new SessionStore({ ...DEFAULT_SESSION_LIMITS, ...opts.sessions }, opts.clock),
-    loginCsrf: new LoginCsrf(),
+    loginCsrf: new LoginCsrf(opts.clock),
     ...(opts.keyring !== undefined ? { keyring: await UiKeyring.open(opts.keyring) } : {}),
+    signatureCache: new SignatureCheckCache(),
+    chartYamlCache: new ChartYamlCache(),
     scheme: opts.scheme,
     ...(opts.externalUrl ? { externalUrl: opts.externalUrl.replace(/\/+$/, '') } : {}),
     ...(opts.log ? { log: opts.log } : {}),
@@ -66,6 +70,8 @@ async function handle(server: UiServer, req: IncomingMessage, res: ServerRespons
   const method = req.method ?? 'GET';
   const r: UiRequest = { server, req, res, url, method };
   let signedIn: SignedIn | undefined;
+  // Every answer, whichever path writes it; with HSTS when the browser comes over https.
+  for (const [name, value] of Object.entries(securityHeaders(secureCookies(server)))) res.setHeader(name, value);
   try {
     if (method !== 'POST') req.resume();
     signedIn = await route(r, (s) => (signedIn = s));

@@ -3,8 +3,10 @@
  * cookie names a record here, so logging out or restarting the server ends
  * every session, and nothing in the cookie can be forged or replayed after
  * that. A session ends after `idleMs` without a request and `absoluteMs`
- * after login whatever happens. The account behind it is re-checked on
- * every request by the router (accounts change under a running server).
+ * after login whatever happens; one account keeps at most `maxPerAccount`
+ * sessions, so its logins cannot crowd out other users'. The account behind
+ * it is re-checked on every request by the router (accounts change under a
+ * running server).
  */
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -15,9 +17,20 @@ export interface SessionLimits {
   absoluteMs: number;
   /** Sessions kept at most; the least recently used goes first (default 10 000). */
   max: number;
+  /**
+   * Sessions of one account kept at most; a new login ends that account's
+   * oldest (default 20). One account logging in again and again cannot push
+   * everyone else's sessions out of the store.
+   */
+  maxPerAccount?: number;
 }
 
-export const DEFAULT_SESSION_LIMITS: SessionLimits = { idleMs: 30 * 60_000, absoluteMs: 8 * 3600_000, max: 10_000 };
+export const DEFAULT_SESSION_LIMITS: Required<SessionLimits> = {
+  idleMs: 30 * 60_000,
+  absoluteMs: 8 * 3600_000,
+  max: 10_000,
+  maxPerAccount: 20,
+};
 
 /** A one-time message for the next page (POST-redirect-GET), with a robot secret to show once. */
 export interface Flash {
@@ -69,9 +82,25 @@ export class SessionStore {
       createdAt: at,
       lastSeen: at,
     };
+    this.limitAccount(session);
     this.sessions.set(id, session);
     this.prune(at);
     return { id, session };
+  }
+
+  /** Makes room for one more session of this account: its oldest (by login) go, and any that expired. */
+  private limitAccount(s: Session): void {
+    const max = Math.max(1, this.limits.maxPerAccount ?? DEFAULT_SESSION_LIMITS.maxPerAccount);
+    const at = this.now();
+    const own: Array<[string, Session]> = [];
+    for (const entry of this.sessions) {
+      if (entry[1].userId !== s.userId || entry[1].user !== s.user) continue;
+      if (this.expired(entry[1], at)) this.sessions.delete(entry[0]);
+      else own.push(entry);
+    }
+    if (own.length < max) return;
+    own.sort((a, b) => a[1].createdAt - b[1].createdAt);
+    for (const [id] of own.slice(0, own.length - max + 1)) this.sessions.delete(id);
   }
 
   /** The live session for this id, its idle clock restarted; undefined (and forgotten) when expired or unknown. */

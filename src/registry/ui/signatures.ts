@@ -5,7 +5,9 @@
  * use the API — each checked against the chart the way `chartprov discover`
  * does: first that the .prov is about this exact chart (archive sha256,
  * name, version; no key needed), then the signature against the keyring.
- * No HTTP: the server reads what it stores.
+ * No HTTP: the server reads what it stores. A .prov is checked once however
+ * many referrers carry it, at most `maxChecked` are checked per call, and a
+ * cache given by the caller keeps results between calls.
  */
 import type { PublicKey } from 'openpgp';
 import { ProvenanceInvalidError, SignerUnknownError, isChartprovError, type ChartprovError } from '../../errors.js';
@@ -60,6 +62,8 @@ export interface StoredChartSignatures {
   /** The chart layer (the archive), whose digest a .prov signs. */
   chart: Descriptor;
   signatures: StoredSignature[];
+  /** Provenance signatures past `maxChecked`: found, neither verified nor listed. */
+  unchecked: number;
 }
 
 export interface StoredChartSignaturesOptions {
@@ -72,6 +76,19 @@ export interface StoredChartSignaturesOptions {
   now?: Date;
   /** The parsed manifest, when the caller already has it. */
   manifest?: HelmManifest;
+  /**
+   * Signatures checked at most (the provenance layer first, then referrers);
+   * the others are only counted in `unchecked`. Default: all of them.
+   */
+  maxChecked?: number;
+  /**
+   * Results kept between calls (the web UI's, so a page view does not verify
+   * again what an earlier one did). Used only with `keyringStamp` when `keys`
+   * are given: a result is about one keyring as it was.
+   */
+  cache?: SignatureCheckCache;
+  /** What identifies `keys` (the keyring file's stamp); a changed keyring checks again. */
+  keyringStamp?: string;
 }
 
 export const NO_KEYRING = 'NO_KEYRING';
@@ -91,20 +108,93 @@ export async function storedChartSignatures(opts: StoredChartSignaturesOptions):
   }
   const meta = await chartConfig(storage, manifest.config);
   const chart = { name: meta?.name ?? '', version: meta?.version ?? '' };
-  const check = (text: string | ChartprovError) => checkOne(text, chart, manifest.chart, opts.keys, opts.now);
+  const chartLayer = manifest.chart;
+  const max = opts.maxChecked ?? Infinity;
+  const cacheable = opts.cache !== undefined && opts.now === undefined && (opts.keys === undefined || opts.keyringStamp !== undefined);
+  // Same .prov, same chart manifest (archive and config), same keyring: same answer. Many referrers
+  // carrying one .prov (a flood of distinct manifests) are verified once.
+  const keyOf = (prov: string) => `${prov}\0${digest}\0${opts.keys ? `keys:${opts.keyringStamp ?? ''}` : 'no-keyring'}`;
+  const inView = new Map<string, Promise<Check>>();
+  const checkLayer = (layer: Descriptor): Promise<Check> => {
+    let pending = inView.get(layer.digest);
+    if (!pending) {
+      pending = (async () => {
+        const key = keyOf(layer.digest);
+        const cached = cacheable ? opts.cache!.get(key) : undefined;
+        if (cached) return cached;
+        const text = await readProv(storage, layer);
+        // An unreadable blob is told as it is now, never remembered.
+        if (typeof text !== 'string') return invalid(text);
+        checkCount++;
+        const result = await checkOne(text, chart, chartLayer, opts.keys, opts.now);
+        if (cacheable) opts.cache!.set(key, result);
+        return result;
+      })();
+      inView.set(layer.digest, pending);
+    }
+    return pending;
+  };
   const signatures: StoredSignature[] = [];
-  if (manifest.prov)
-    signatures.push({ source: 'layer', location: manifest.prov.digest, ...(await check(await readProv(storage, manifest.prov))) });
+  let unchecked = 0;
+  const add = async (source: StoredSignatureSource, location: string, layer: Descriptor) => {
+    if (signatures.length >= max) unchecked++;
+    else signatures.push({ source, location, ...(await checkLayer(layer)) });
+  };
+  if (manifest.prov) await add('layer', manifest.prov.digest, manifest.prov);
+  const listed = new Set<string>();
   for (const referrer of await storage.listReferrers(repository, digest)) {
-    const text = await referrerProv(storage, repository, referrer);
-    if (text !== undefined) signatures.push({ source: 'referrer', location: referrer, ...(await check(text)) });
+    listed.add(referrer);
+    const layer = await referrerProvLayer(storage, repository, referrer);
+    if (layer !== undefined) await add('referrer', referrer, layer);
   }
   for (const referrer of await fallbackReferrers(storage, repository, digest)) {
-    if (signatures.some((s) => s.location === referrer)) continue;
-    const text = await referrerProv(storage, repository, referrer);
-    if (text !== undefined) signatures.push({ source: 'fallback-tag', location: referrer, ...(await check(text)) });
+    if (listed.has(referrer)) continue;
+    listed.add(referrer);
+    const layer = await referrerProvLayer(storage, repository, referrer);
+    if (layer !== undefined) await add('fallback-tag', referrer, layer);
   }
-  return { ...chart, chart: manifest.chart, signatures };
+  return { ...chart, chart: chartLayer, signatures, unchecked };
+}
+
+let checkCount = 0;
+
+/** How many .prov files this process has checked (parsed and verified) so far: a counter for tests and metrics. */
+export function signatureCheckCount(): number {
+  return checkCount;
+}
+
+/**
+ * Check results by (.prov digest, chart manifest digest, keyring stamp), the
+ * least recently used dropped past `max`, each kept `ttlMs` at most (a key
+ * may expire, a signature's time may come to lie in the past of a key's).
+ */
+export class SignatureCheckCache {
+  private readonly entries = new Map<string, { at: number; check: Check }>();
+
+  constructor(
+    private readonly max = 2048,
+    private readonly ttlMs = 10 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(key: string): Check | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    if (this.now() - entry.at >= this.ttlMs) return undefined;
+    this.entries.set(key, entry);
+    return entry.check;
+  }
+
+  set(key: string, check: Check): void {
+    this.entries.delete(key);
+    this.entries.set(key, { at: this.now(), check });
+    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+  }
 }
 
 async function chartConfig(storage: RegistryStorage, config: Descriptor): Promise<{ name: string; version: string } | undefined> {
@@ -130,13 +220,11 @@ async function readProv(storage: RegistryStorage, layer: Descriptor): Promise<st
   }
 }
 
-/** The .prov of a referrer, or undefined when the referrer is another kind of artifact (an SBOM, a cosign signature). */
-async function referrerProv(storage: RegistryStorage, repository: string, digest: string): Promise<string | ChartprovError | undefined> {
+/** The provenance layer of a referrer, or undefined when the referrer is another kind of artifact (an SBOM, a cosign signature). */
+async function referrerProvLayer(storage: RegistryStorage, repository: string, digest: string): Promise<Descriptor | undefined> {
   const stored = await storage.getManifest(repository, digest);
   if (!stored) return undefined;
-  const layer = provenanceLayerOf(stored.bytes);
-  if (!layer) return undefined;
-  return readProv(storage, layer);
+  return provenanceLayerOf(stored.bytes);
 }
 
 /** Referrers listed in the fallback index (`sha256-<hex>` tag) that name provenance. */
@@ -156,13 +244,12 @@ async function fallbackReferrers(storage: RegistryStorage, repository: string, d
 type Check = Omit<StoredSignature, 'source' | 'location'>;
 
 async function checkOne(
-  text: string | ChartprovError,
+  text: string,
   meta: { name: string; version: string },
   chartLayer: Descriptor,
   keys: PublicKey[] | undefined,
   now: Date | undefined,
 ): Promise<Check> {
-  if (typeof text !== 'string') return invalid(text);
   const fileName = `${meta.name}-${meta.version}.tgz`;
   const sha256 = chartLayer.digest;
   let parsed: ParsedProvenance;

@@ -9,10 +9,17 @@ import { forbidden, sendHtml } from './respond.js';
 import type { Flash } from './session.js';
 import { storedChartSignatures } from './signatures.js';
 
-/** The one-time message of the previous POST, taken out of the session. */
+/** Signatures verified for one view of a chart version; the others are counted. */
+export const MAX_SIGNATURES_PER_VIEW = 20;
+
+/**
+ * The one-time message of the previous POST, taken out of the session by a
+ * GET only: a HEAD (a link checker, a prefetch) shows nothing, so it must
+ * not use up a robot's secret that is shown only once.
+ */
 function takeFlash(r: SignedIn): Flash | undefined {
   const flash = r.session.flash;
-  delete r.session.flash;
+  if (r.method === 'GET') delete r.session.flash;
   return flash;
 }
 
@@ -58,16 +65,29 @@ export async function versionView(r: SignedIn, projectName: string, rest: string
   const ref = repositoryRef(r, projectName, rest);
   const storage = r.server.storage;
   const version = await chartVersion(storage, ref.repository, reference);
-  const keys = r.server.keyring ? await r.server.keyring.current() : undefined;
+  const keyring = r.server.keyring ? await r.server.keyring.snapshot() : undefined;
   const signed = await storedChartSignatures({
     storage,
     repository: ref.repository,
     digest: version.digest,
     manifest: version.manifest,
-    ...(keys ? { keys } : {}),
+    ...(keyring ? { keys: keyring.keys, keyringStamp: keyring.stamp } : {}),
+    // Anyone who may push can attach referrers: a page verifies a bounded number, and remembers what it verified.
+    maxChecked: MAX_SIGNATURES_PER_VIEW,
+    cache: r.server.signatureCache,
   });
-  const chartYaml = await chartYamlOf(storage, version.manifest.chart, version.config);
-  send(r, versionPage(r.viewer, { ref, version, chartYaml, signatures: signed?.signatures ?? [], keyring: keys !== undefined }));
+  const chartYaml = await chartYamlOf(storage, version.manifest.chart, version.config, r.server.chartYamlCache);
+  send(
+    r,
+    versionPage(r.viewer, {
+      ref,
+      version,
+      chartYaml,
+      signatures: signed?.signatures ?? [],
+      unchecked: signed?.unchecked ?? 0,
+      keyring: keyring !== undefined,
+    }),
+  );
 }
 
 export function requireSystemAdmin(r: SignedIn): void {

@@ -81,6 +81,8 @@ export interface VersionPageData {
   version: ChartVersionDetail;
   chartYaml: ChartYaml;
   signatures: StoredSignature[];
+  /** Signatures found past the ones verified for this view. */
+  unchecked?: number;
   keyring: boolean;
 }
 
@@ -112,6 +114,14 @@ export function versionPage(viewer: Viewer, d: VersionPageData): SafeHtml {
       <h2>Signatures</h2>
       ${d.keyring ? '' : html`<p class="muted" data-testid="no-keyring">No keyring configured: signatures cannot be verified here (chartprov serve --keyring FILE).</p>`}
       ${d.signatures.length === 0 ? html`<p data-testid="unsigned">This chart has no signature.</p>` : signatureTable(d.signatures)}
+      ${
+        d.unchecked
+          ? html`<p class="muted" data-testid="unchecked">
+              ${d.unchecked} more signature${d.unchecked === 1 ? '' : 's'} not checked (at most ${d.signatures.length} are checked per page;
+              <code>chartprov discover</code> lists them all).
+            </p>`
+          : ''
+      }
       <h2>Pull and verify</h2>
       ${pull ? html`<pre data-testid="pull-command">${pull}</pre>` : ''}
       <pre data-testid="verify-command">${verify}</pre>
