@@ -13,6 +13,7 @@ import { runOciBench } from './oci.js';
 import { runRegistryBench } from './registry.js';
 import { runCopyBench } from './copy.js';
 import { runDemoBench } from './demo.js';
+import { runAuditBench } from './audit.js';
 
 interface Cmd {
   bin: string;
@@ -132,3 +133,4 @@ await runOciBench(); // bench/oci.ts; alone: node dist/bench/oci.js
 await runRegistryBench(); // bench/registry.ts; alone: node dist/bench/registry.js
 await runCopyBench(); // bench/copy.ts; alone: node dist/bench/copy.js
 await runDemoBench(); // bench/demo.ts; alone: node dist/bench/demo.js
+await runAuditBench(); // bench/audit.ts; alone: node dist/bench/audit.js

@@ -489,3 +489,11 @@ export class TrustPolicyInvalidError extends ChartprovError {
     return 'fix the policy file; its format is docs/trust-policy.schema.json (README, "Trust policy")';
   }
 }
+
+/** `chartprov audit oci://host/project`: the registry lets nobody here list its repositories (neither Harbor's API nor the catalog). */
+export class RepositoryListRefusedError extends ChartprovError {
+  readonly code = 'REPOSITORY_LIST_REFUSED';
+  protected get defaultHint(): string {
+    return 'name the repositories one at a time (chartprov audit oci://HOST/PROJECT/NAME), or log in as a project member or an admin';
+  }
+}

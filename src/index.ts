@@ -137,6 +137,21 @@ export { collectRegistryGarbage } from './flows/serve-gc.js';
 export type { CollectRegistryGarbageOptions, GcReport } from './flows/serve-gc.js';
 export { runDemo } from './flows/demo.js';
 export type { DemoOptions, DemoStep, DemoStepId, DemoTranscript } from './flows/demo.js';
+export { auditRegistry } from './flows/audit.js';
+export type {
+  AuditedVersion,
+  AuditOptions,
+  AuditPolicyVerdict,
+  AuditProgress,
+  AuditReport,
+  AuditSignature,
+  AuditSigner,
+  AuditStatus,
+  AuditSummary,
+  RepositoryListing,
+} from './flows/audit.js';
+export { renderAuditHtml, writeAuditHtml } from './flows/audit-html.js';
+export { harborApiAuth, listCatalog, listHarborRepositories } from './oci/catalog.js';
 export { loadTrustPolicy, defaultRequirement, judgeChart } from './flows/trust-policy.js';
 export type { LoadedTrustPolicy, LoadTrustPolicyOptions } from './flows/trust-policy.js';
 export { verifyChartsWithPolicy } from './flows/verify-policy.js';

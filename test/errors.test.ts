@@ -59,6 +59,7 @@ const makers: Record<string, Make> = {
   RepoIndexInvalidError: (m, d) => new errors.RepoIndexInvalidError(m, d),
   DemoFailedError: (m, d) => new errors.DemoFailedError(m, d),
   TrustPolicyInvalidError: (m, d) => new errors.TrustPolicyInvalidError(m, d),
+  RepositoryListRefusedError: (m, d) => new errors.RepositoryListRefusedError(m, d),
 };
 
 const exportedClasses = Object.entries(errors).filter(

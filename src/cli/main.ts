@@ -305,6 +305,19 @@ program
   .addOption(outputOption())
   .action(action(async () => (await import('./commands/demo.js')).demoCommand));
 
+registryOptions(
+  program
+    .command('audit')
+    .description('audit every chart version under a registry path: signed or not, where, by whom, valid or not, and the policy verdict')
+    .argument('<target>', 'oci://HOST[:PORT]/PROJECT (or a path prefix), oci://…/PROJECT/NAME for one repository, or …/NAME:TAG')
+    .option('--keyring <file>', 'public keyring to verify with (repeatable); default ~/.gnupg/pubring.gpg', collect)
+    .option('--policy <file>', 'trust policy (YAML): which keys may sign which repositories; default: one valid signature')
+    .option('--html <file>', 'also write the report as one self-contained HTML page')
+    .option('-j, --jobs <n>', 'versions audited at once', '16'),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/audit.js')).auditCommand));
+
 registerServeCommands(program, { action, outputOption, collect });
 
 program.commands.forEach(function inherit(cmd: Command): void {

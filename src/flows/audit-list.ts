@@ -1,0 +1,78 @@
+/**
+ * The repositories an audit covers: everything under `host/path`. Registries
+ * differ in how they tell: Harbor's API lists a project's repositories to its
+ * members (its catalog is for system admins), distribution has only the
+ * catalog, and some registries refuse both. Tried in that order; when both
+ * are refused, a path that names one repository is audited as that.
+ */
+import { ChartNotFoundError, isChartprovError, RepositoryListRefusedError } from '../errors.js';
+import { harborApiAuth, listCatalog, listHarborRepositories, underPrefix } from '../oci/catalog.js';
+import type { RegistryClient } from '../oci/client.js';
+
+/** How the repositories were found. */
+export type RepositoryListing = 'harbor-api' | 'catalog' | 'given';
+
+export interface ListedRepositories {
+  repositories: string[];
+  listing: RepositoryListing;
+  /** Why a listing that was tried did not answer (shown with --debug, kept in the report). */
+  notes: string[];
+}
+
+export interface ListRepositoriesContext {
+  client: RegistryClient;
+  /** Makes the client that talks to Harbor's API (Basic credentials; not the registry's bearer state). */
+  apiClient: () => Promise<RegistryClient>;
+  registry: string;
+  /** The path prefix: a project, a folder in it, or one repository. */
+  path: string;
+}
+
+// Failures that say the registry cannot be reached at all: no other listing would do better.
+const FATAL = new Set(['REGISTRY_UNREACHABLE', 'REGISTRY_TLS', 'CREDENTIALS_UNAVAILABLE']);
+
+export async function listAuditRepositories(ctx: ListRepositoriesContext): Promise<ListedRepositories> {
+  const notes: string[] = [];
+  const where = `${ctx.registry}/${ctx.path}`;
+  const project = ctx.path.split('/')[0]!;
+
+  const harbor = await attempt(notes, 'Harbor API', async () => {
+    const api = await ctx.apiClient();
+    try {
+      await harborApiAuth(api, ctx.registry);
+      return await listHarborRepositories(api, ctx.registry, project);
+    } finally {
+      await api.close();
+    }
+  });
+  if (harbor) return found(underPrefix(harbor, ctx.path), 'harbor-api', notes, where);
+  if (harbor === undefined && notes.length === 0) notes.push('Harbor API: not there (404)');
+
+  const catalog = await attempt(notes, 'catalog', () => listCatalog(ctx.client, ctx.registry, { prefix: ctx.path }));
+  if (catalog) return found(catalog, 'catalog', notes, where);
+
+  // Neither listing answered: a path deeper than a project can still name one repository.
+  if (ctx.path.includes('/')) return { repositories: [ctx.path], listing: 'given', notes };
+  throw new RepositoryListRefusedError(`cannot list the repositories of ${where}: ${notes.join('; ')}`, {
+    hint: `name the repositories one at a time (chartprov audit oci://${where}/NAME), or log in as a member of project ${project} (Harbor API) or as an admin (catalog)`,
+  });
+}
+
+function found(repositories: string[], listing: RepositoryListing, notes: string[], where: string): ListedRepositories {
+  if (repositories.length === 0)
+    throw new ChartNotFoundError(`no repositories under ${where}`, {
+      hint: 'check the path: oci://HOST/PROJECT lists a project, oci://HOST/PROJECT/NAME one repository',
+    });
+  return { repositories, listing, notes };
+}
+
+/** Runs one listing; a refusal becomes a note (undefined), a dead registry is thrown. */
+async function attempt<T>(notes: string[], what: string, run: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isChartprovError(err) || FATAL.has(err.code)) throw err;
+    notes.push(`${what}: ${err.code}: ${err.message}`);
+    return undefined;
+  }
+}
