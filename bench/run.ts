@@ -13,6 +13,7 @@ import { runOciBench } from './oci.js';
 import { runRegistryBench } from './registry.js';
 import { runCopyBench } from './copy.js';
 import { runDemoBench } from './demo.js';
+import { runMirrorBench } from './mirror.js';
 import { runAuditBench } from './audit.js';
 
 interface Cmd {
@@ -134,3 +135,4 @@ await runRegistryBench(); // bench/registry.ts; alone: node dist/bench/registry.
 await runCopyBench(); // bench/copy.ts; alone: node dist/bench/copy.js
 await runDemoBench(); // bench/demo.ts; alone: node dist/bench/demo.js
 await runAuditBench(); // bench/audit.ts; alone: node dist/bench/audit.js
+await runMirrorBench(); // bench/mirror.ts; alone: node dist/bench/mirror.js

@@ -20,7 +20,7 @@ const command = /^[a-z]+$/.test(process.argv[2] || '') ? process.argv[2] : 'othe
 // registry command, measured). Liftoff code is plenty for a CLI's headers.
 // Only for those commands: changing a V8 flag makes Node recompile its own
 // internal modules instead of using their built-in code cache (~10 % of verify).
-if (['push', 'pull', 'show', 'versions', 'registry', 'attach', 'discover', 'copy', 'demo', 'audit'].includes(command)) {
+if (['push', 'pull', 'show', 'versions', 'registry', 'attach', 'discover', 'copy', 'demo', 'mirror', 'audit'].includes(command)) {
   require('node:v8').setFlagsFromString('--liftoff-only');
 }
 

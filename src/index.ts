@@ -137,6 +137,8 @@ export { collectRegistryGarbage } from './flows/serve-gc.js';
 export type { CollectRegistryGarbageOptions, GcReport } from './flows/serve-gc.js';
 export { runDemo } from './flows/demo.js';
 export type { DemoOptions, DemoStep, DemoStepId, DemoTranscript } from './flows/demo.js';
+export { mirrorCharts } from './flows/mirror.js';
+export type { MirrorChartsOptions, MirrorProgress, MirrorResult, MirrorSigner, MirrorStatus, MirrorVersionResult } from './flows/mirror.js';
 export { auditRegistry } from './flows/audit.js';
 export type {
   AuditedVersion,

@@ -224,6 +224,34 @@ registryOptions(
 
 registryOptions(
   program
+    .command('mirror')
+    .description('mirror every chart version of a chart repository, a folder or an OCI repository into an OCI registry, signatures intact')
+    .argument('<source>', 'https://… chart repository (index.yaml), a folder of CHART.tgz + .prov (path or file:), or oci://HOST/PATH/NAME')
+    .argument('<destination>', 'oci://HOST[:PORT]/PATH: each chart lands in PATH/<name>:<version>, as with push')
+    .option(
+      '--keyring <file>',
+      'public keyring every .prov must verify with (repeatable); without it or --policy, signers are not checked',
+      collect,
+    )
+    .option('--policy <file>', 'trust policy (YAML): which signers each destination repository needs, whether unsigned charts may go in')
+    .option('--attach', 'push each chart without a provenance layer and attach its .prov as a referrer')
+    .option('--dry-run', 'read and check everything, write nothing, report what would be done')
+    .option('-j, --jobs <n>', 'versions mirrored at once', '4')
+    .option('--username <user>', 'user name for the chart repository source')
+    .option('--password-stdin', 'read the chart repository password from stdin')
+    .option('--pass-credentials', "send the repository's credentials to every host its index points at")
+    .option('--from-plain-http', 'use HTTP for the source registry only (oci:// source)')
+    .option('--from-ca-file <file>', 'CA of the source (PEM)')
+    .option('--from-insecure-skip-tls-verify', "do not check the source's TLS certificate")
+    .option('--to-plain-http', 'use HTTP for the destination registry only')
+    .option('--to-ca-file <file>', 'CA of the destination registry (PEM)')
+    .option('--to-insecure-skip-tls-verify', "do not check the destination registry's TLS certificate"),
+)
+  .addOption(outputOption())
+  .action(action(async () => (await import('./commands/mirror.js')).mirrorCommand));
+
+registryOptions(
+  program
     .command('show')
     .description('show a chart in a registry: Chart.yaml, digest and whether it carries its provenance')
     .argument('<ref>', 'oci://HOST[:PORT]/PATH/NAME[:TAG|@sha256:DIGEST]')

@@ -1,0 +1,166 @@
+// `chartprov mirror` between two registries (issue 9, item 1): N signed
+// chart versions (each pushed with its .prov as the provenance layer, as
+// `helm push` stores it) on one docker-registry 2.8, mirrored OCI → OCI to a
+// second one, against what a user does by hand with Helm 4 in the same run:
+//
+//   chartprov: `chartprov mirror oci://SRC/bench/hello-world oci://DST/cp --jobs 8 --keyring …`
+//              (every version's signature checked, then copied byte for byte).
+//   helm loop: one sh script, per version:
+//                helm pull oci://SRC/bench/hello-world --version V --prov -d DIR   (chart + .prov)
+//                helm push DIR/hello-world-V.tgz oci://DST/helm                    (carries the .prov beside it)
+//              which checks no signature at all: the comparison favours Helm.
+//
+// Afterwards both destinations are checked: every tag there, each with its
+// provenance layer; chartprov's copies keep the source's manifest digests.
+//
+//   node dist/bench/mirror.js      (after `npm run build`)
+//   knobs: BENCH_MIRROR_CHARTS (500), BENCH_MIRROR_JOBS (8)
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { createSigner, packageAndSignChart, pushCharts, RegistryClient } from '../src/index.js';
+import { parseHelmManifest } from '../src/oci/helm-artifact.js';
+import { runPool } from '../src/flows/pool.js';
+import { helloWorldSource } from '../test/peers/charts.js';
+import { helmBinary } from '../test/peers/helm.js';
+import { keyFile, launcherPath } from '../test/peers/paths.js';
+import { startDockerRegistry, type DockerRegistry } from '../test/peers/registry.js';
+import { tempDir } from '../test/peers/tmp.js';
+
+const TARGET = 10;
+const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function run(bin: string, args: string[], env: NodeJS.ProcessEnv, what: string): Promise<{ ms: number; stdout: string }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { env, maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+      const ms = performance.now() - t0;
+      // mirror exits 1 when a version is invalid: the JSON says which; checked below.
+      if (err && !String(stdout).trim().startsWith('{')) reject(new Error(`${what} failed: ${String(stderr).slice(-2000) || err.message}`));
+      else resolve({ ms, stdout: String(stdout) });
+    });
+  });
+}
+
+/** N signed versions of hello-world on `reg`, each with its provenance layer. */
+async function makeSource(dir: string, reg: DockerRegistry, count: number): Promise<Map<string, string>> {
+  const src = await helloWorldSource(dir);
+  const signer = await createSigner({ keyName: 'john@example.com', keyrings: [keyFile('john-secring.gpg')] });
+  const versions = Array.from({ length: count }, (_, i) => `1.0.${i}`);
+  const made = await runPool(versions, 4, (version) =>
+    packageAndSignChart({ chartDir: src, destination: join(dir, 'signed'), version, sign: signer }),
+  );
+  const pushed = await pushCharts({ charts: made.map((m) => m.path), destination: `oci://${reg.host}/bench`, plainHttp: true, jobs: 8 });
+  if (pushed.failed) throw new Error(`push failed: ${JSON.stringify(pushed.results.find((r) => !r.ok))}`);
+  return new Map(pushed.results.map((r) => (r.ok ? [r.version, r.digest] : ['', ''])));
+}
+
+/** Every version at `repo`, each with a provenance layer; with `digests`, the same manifest digests. */
+async function check(reg: DockerRegistry, repo: string, versions: string[], digests?: Map<string, string>): Promise<void> {
+  const client = await RegistryClient.create({ plainHttp: true });
+  try {
+    const r = client.repository(reg.host, repo);
+    const tags = new Set(await r.listTags());
+    const missing = versions.filter((v) => !tags.has(v));
+    if (missing.length) throw new Error(`${repo}: ${missing.length} version(s) missing, e.g. ${missing[0]}`);
+    await runPool(versions, 16, async (v) => {
+      const m = await r.fetchManifest(v);
+      if (!parseHelmManifest(m.bytes).prov) throw new Error(`${repo}:${v} has no provenance layer`);
+      if (digests && digests.get(v) !== m.digest) throw new Error(`${repo}:${v} is ${m.digest}, not ${digests.get(v)}`);
+    });
+  } finally {
+    await client.close();
+  }
+}
+
+export async function runMirrorBench(): Promise<void> {
+  const started = performance.now();
+  const count = Number(process.env.BENCH_MIRROR_CHARTS ?? 500);
+  const jobs = Number(process.env.BENCH_MIRROR_JOBS ?? 8);
+  const { dir, cleanup } = await tempDir('chartprov-bench-mirror-');
+  const regs: DockerRegistry[] = [];
+  try {
+    const [srcReg, dstReg] = await Promise.all([startDockerRegistry(), startDockerRegistry()]);
+    regs.push(srcReg, dstReg);
+    const t0 = performance.now();
+    const digests = await makeSource(dir, srcReg, count);
+    const versions = [...digests.keys()];
+    const helm = await helmBinary(4);
+    const home = join(dir, 'home');
+    await mkdir(home);
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, NO_COLOR: '1' };
+    delete env.NODE_EXTRA_CA_CERTS;
+    delete env.CHARTPROV_USERNAME;
+    delete env.CHARTPROV_PASSWORD;
+    const helmEnv: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: home,
+      HELM_CACHE_HOME: join(home, 'helm-cache'),
+      HELM_CONFIG_HOME: join(home, 'helm-config'),
+      HELM_DATA_HOME: join(home, 'helm-data'),
+    };
+    console.log(
+      `\n== mirror: ${count} signed chart versions (prov layer) docker-registry 2.8 → docker-registry 2.8, plain HTTP, ${process.version}; source made in ${fmt(performance.now() - t0)}`,
+    );
+    console.log(
+      '   chartprov mirror oci://SRC/bench/hello-world oci://DST/cp --jobs ' +
+        jobs +
+        ' --keyring john-pubring.gpg (every signature checked)',
+    );
+    console.log(
+      '   helm loop, one sh script, per version: helm pull --version V --prov, helm push (the .prov beside it) — no signature checked',
+    );
+
+    const cp = await run(
+      launcherPath,
+      [
+        'mirror',
+        `oci://${srcReg.host}/bench/hello-world`,
+        `oci://${dstReg.host}/cp`,
+        '--jobs',
+        String(jobs),
+        '--keyring',
+        keyFile('john-pubring.gpg'),
+        '--plain-http',
+        '-o',
+        'json',
+      ],
+      env,
+      'chartprov mirror',
+    );
+    const result = JSON.parse(cp.stdout) as { totals: { copied: number; total: number } };
+    if (result.totals.copied !== count) throw new Error(`chartprov mirror: ${JSON.stringify(result.totals)}, expected ${count} copied`);
+    console.log(`   chartprov mirror done: ${fmt(cp.ms)} (${(cp.ms / count).toFixed(0)} ms a version); the helm loop follows`);
+
+    const out = join(dir, 'helm-out');
+    await mkdir(out);
+    const lines = versions.map(
+      (v) =>
+        `${q(helm)} pull ${q(`oci://${srcReg.host}/bench/hello-world`)} --version ${v} --prov -d ${q(out)} --plain-http >/dev/null 2>&1 && ` +
+        `${q(helm)} push ${q(join(out, `hello-world-${v}.tgz`))} ${q(`oci://${dstReg.host}/helm`)} --plain-http >/dev/null 2>&1`,
+    );
+    const script = join(dir, 'helm-loop.sh');
+    await writeFile(script, `set -e\n${lines.join('\n')}\n`);
+    const hl = await run('sh', [script], helmEnv, 'helm loop');
+
+    await check(dstReg, 'cp/hello-world', versions, digests);
+    await check(dstReg, 'helm/hello-world', versions);
+    const ratio = hl.ms / cp.ms;
+    console.log(
+      `${'charts'.padEnd(8)} ${'chartprov mirror'.padStart(17)} ${'helm loop'.padStart(11)} ${'speed-up'.padStart(9)}   target ≥ ${TARGET}×`,
+    );
+    console.log(
+      `${String(count).padEnd(8)} ${fmt(cp.ms).padStart(17)} ${fmt(hl.ms).padStart(11)} ${`${ratio.toFixed(1)}×`.padStart(9)}   ${ratio >= TARGET ? 'PASS' : 'MISS'}`,
+    );
+    console.log('   both destinations checked: every version there with its provenance layer; chartprov kept every manifest digest');
+    console.log(`mirror benchmark took ${fmt(performance.now() - started)}`);
+  } finally {
+    await Promise.all(regs.map((r) => r.stop()));
+    await cleanup();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runMirrorBench();

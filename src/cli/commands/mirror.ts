@@ -1,0 +1,154 @@
+import { UsageError } from '../../errors.js';
+import type { CopySideOptions } from '../../flows/copy-charts.js';
+import { mirrorCharts, type MirrorResult, type MirrorVersionResult } from '../../flows/mirror.js';
+import { printJson, println, warn } from '../output.js';
+import type { OutputFormat } from '../output.js';
+import { promptHidden, readStdin } from '../passphrase.js';
+import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
+
+interface MirrorFlags extends RegistryFlags {
+  keyring?: string[];
+  policy?: string;
+  attach?: boolean;
+  dryRun?: boolean;
+  jobs: string;
+  username?: string;
+  passwordStdin?: boolean;
+  passCredentials?: boolean;
+  output: OutputFormat;
+  fromPlainHttp?: boolean;
+  fromCaFile?: string;
+  fromInsecureSkipTlsVerify?: boolean;
+  toPlainHttp?: boolean;
+  toCaFile?: string;
+  toInsecureSkipTlsVerify?: boolean;
+}
+
+export async function mirrorCommand(source: string, destination: string, flags: MirrorFlags): Promise<number> {
+  const jobs = Number(flags.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${flags.jobs}`);
+  const bar = flags.output === 'json' ? undefined : progressBar(flags.dryRun ? 'checking' : 'mirroring');
+  const started = Date.now();
+  let result: MirrorResult;
+  try {
+    result = await mirrorCharts({
+      ...registryOptionsFromFlags(flags),
+      source,
+      destination,
+      keyrings: flags.keyring,
+      policy: flags.policy,
+      attach: flags.attach,
+      dryRun: flags.dryRun,
+      jobs,
+      passCredentials: flags.passCredentials,
+      ...(await repositoryLogin(flags)),
+      sourceOptions: side(flags.fromPlainHttp, flags.fromCaFile, flags.fromInsecureSkipTlsVerify),
+      destinationOptions: side(flags.toPlainHttp, flags.toCaFile, flags.toInsecureSkipTlsVerify),
+      onProgress: (e) => (e.type === 'start' ? bar?.start(e.total) : bar?.done(e.done, e.result)),
+    });
+  } finally {
+    bar?.end();
+  }
+  const bad = result.totals.invalid + result.totals.refused + result.totals.failed;
+  if (flags.output === 'json') {
+    printJson(result);
+    return bad === 0 ? 0 : 1;
+  }
+  for (const w of result.warnings) warn(w);
+  printTable(result);
+  const t = result.totals;
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  println(
+    `${result.dryRun ? 'dry run, nothing written: ' : ''}${t.total} version(s) from ${result.source} to ${result.destination}: ` +
+      `${t.copied} copied, ${t.skipped} already there, ${t.unsigned} unsigned, ${t.invalid} invalid, ${t.refused} refused, ${t.failed} failed; ${seconds} s`,
+  );
+  return bad === 0 ? 0 : 1;
+}
+
+/** --username with --password-stdin, else CHARTPROV_PASSWORD, else a prompt on a terminal (as pull --repo). */
+async function repositoryLogin(flags: MirrorFlags): Promise<{ username?: string; password?: string }> {
+  if (flags.username === undefined) {
+    if (flags.passwordStdin) throw new UsageError('--password-stdin needs --username', { hint: 'pass --username USER --password-stdin' });
+    return {};
+  }
+  let password: string | undefined;
+  if (flags.passwordStdin) password = (await readStdin()).replace(/\r?\n$/, '');
+  else password = process.env.CHARTPROV_PASSWORD ?? (process.stdin.isTTY ? await promptHidden('Password: ') : undefined);
+  if (password === undefined) {
+    throw new UsageError(`a password is required for --username ${flags.username}`, {
+      hint: 'pipe it in with --password-stdin, or set CHARTPROV_PASSWORD',
+    });
+  }
+  return { username: flags.username, password };
+}
+
+function side(plainHttp: boolean | undefined, caFile: string | undefined, insecure: boolean | undefined): CopySideOptions {
+  const o: CopySideOptions = {};
+  if (plainHttp) o.plainHttp = true;
+  if (caFile) o.caFile = caFile;
+  if (insecure) o.insecureSkipTlsVerify = true;
+  return o;
+}
+
+/** One row per version: status, name, version, then the signer, or why not. */
+function printTable(result: MirrorResult): void {
+  const rows = result.results.map((r) => [label(r, result.dryRun), r.name, r.version, detail(r)] as const);
+  const width = (i: number) => Math.max(...rows.map((r) => r[i].length), ['STATUS', 'NAME', 'VERSION'][i]!.length);
+  const w = [width(0), width(1), width(2)];
+  const line = (cells: readonly string[]) =>
+    println(
+      cells
+        .map((c, i) => (i < 3 ? c.padEnd(w[i]!) : c))
+        .join('  ')
+        .trimEnd(),
+    );
+  if (rows.length) line(['STATUS', 'NAME', 'VERSION', 'DETAIL']);
+  for (const row of rows) line(row);
+  for (const r of result.results) for (const x of r.warnings ?? []) warn(`${r.name} ${r.version}: ${x}`);
+}
+
+function label(r: MirrorVersionResult, dryRun: boolean): string {
+  if (!dryRun) return r.status;
+  return r.status === 'copied' ? 'would copy' : r.status === 'unsigned' ? 'would copy unsigned' : r.status;
+}
+
+function detail(r: MirrorVersionResult): string {
+  if (r.code) return `error[${r.code}] ${r.reason ?? ''}`.trim();
+  const where = r.provenance === 'referrer' ? ' (prov attached)' : r.provenance === 'layer' ? ' (prov layer)' : '';
+  if (r.signer) return r.signer.checked ? `signed by ${r.signer.userId}${where}` : `signer unchecked: key ${r.signer.keyId}${where}`;
+  return r.status === 'unsigned' || r.provenance === 'none' ? 'no .prov' : '';
+}
+
+/** `mirroring [#####-----] 12/30  3 invalid` on stderr when it is a terminal; silent otherwise. */
+function progressBar(verb: string): { start(total: number): void; done(n: number, r: MirrorVersionResult): void; end(): void } {
+  const tty = process.stderr.isTTY === true;
+  let total = 0;
+  let bad = 0;
+  let last = 0;
+  let shown = false;
+  const draw = (done: number, force: boolean) => {
+    if (!tty || total === 0) return;
+    const now = Date.now();
+    if (!force && now - last < 80) return;
+    last = now;
+    const width = 24;
+    const fill = Math.round((done / total) * width);
+    process.stderr.write(
+      `\r${verb} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${done}/${total}${bad ? `  ${bad} not mirrored` : ''}\x1b[K`,
+    );
+    shown = true;
+  };
+  return {
+    start(t) {
+      total = t;
+      draw(0, true);
+    },
+    done(n, r) {
+      if (r.status === 'invalid' || r.status === 'refused' || r.status === 'failed') bad++;
+      draw(n, n === total);
+    },
+    end() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
