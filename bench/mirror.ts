@@ -1,7 +1,9 @@
 // `chartprov mirror` between two registries (issue 9, item 1): N signed
 // chart versions (each pushed with its .prov as the provenance layer, as
-// `helm push` stores it) on one docker-registry 2.8, mirrored OCI → OCI to a
-// second one, against what a user does by hand with Helm 4 in the same run:
+// `helm push` stores it) on one registry, mirrored OCI → OCI to a second one
+// of the same kind — two docker-registry 2.8, then two embedded registries
+// (`chartprov serve`'s server, each its own process, no auth) —, against
+// what a user does by hand with Helm 4 in the same run:
 //
 //   chartprov: `chartprov mirror oci://SRC/bench/hello-world oci://DST/cp --jobs 8 --keyring …`
 //              (every version's signature checked, then copied byte for byte).
@@ -14,7 +16,7 @@
 // provenance layer; chartprov's copies keep the source's manifest digests.
 //
 //   node dist/bench/mirror.js      (after `npm run build`)
-//   knobs: BENCH_MIRROR_CHARTS (500), BENCH_MIRROR_JOBS (8)
+//   knobs: BENCH_MIRROR_CHARTS (500), BENCH_MIRROR_JOBS (8), BENCH_MIRROR_ON (both | distribution | embedded)
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,6 +29,7 @@ import { helloWorldSource } from '../test/peers/charts.js';
 import { helmBinary } from '../test/peers/helm.js';
 import { keyFile, launcherPath } from '../test/peers/paths.js';
 import { startDockerRegistry, type DockerRegistry } from '../test/peers/registry.js';
+import { snapshotServer, startChartprovServer } from './registry-procs.js';
 import { tempDir } from '../test/peers/tmp.js';
 
 const TARGET = 10;
@@ -46,7 +49,7 @@ function run(bin: string, args: string[], env: NodeJS.ProcessEnv, what: string):
 }
 
 /** N signed versions of hello-world on `reg`, each with its provenance layer. */
-async function makeSource(dir: string, reg: DockerRegistry, count: number): Promise<Map<string, string>> {
+async function makeSource(dir: string, reg: { host: string }, count: number): Promise<Map<string, string>> {
   const src = await helloWorldSource(dir);
   const signer = await createSigner({ keyName: 'john@example.com', keyrings: [keyFile('john-secring.gpg')] });
   const versions = Array.from({ length: count }, (_, i) => `1.0.${i}`);
@@ -59,7 +62,7 @@ async function makeSource(dir: string, reg: DockerRegistry, count: number): Prom
 }
 
 /** Every version at `repo`, each with a provenance layer; with `digests`, the same manifest digests. */
-async function check(reg: DockerRegistry, repo: string, versions: string[], digests?: Map<string, string>): Promise<void> {
+async function check(reg: { host: string }, repo: string, versions: string[], digests?: Map<string, string>): Promise<void> {
   const client = await RegistryClient.create({ plainHttp: true });
   try {
     const r = client.repository(reg.host, repo);
@@ -76,14 +79,50 @@ async function check(reg: DockerRegistry, repo: string, versions: string[], dige
   }
 }
 
+interface Registry {
+  host: string;
+  stop(): Promise<void>;
+}
+
+/** Two registries of one kind: docker-registry 2.8, or the embedded one (separate processes, no auth, as distribution runs here). */
+async function startPair(kind: 'distribution' | 'embedded', dir: string): Promise<[Registry, Registry]> {
+  if (kind === 'distribution') {
+    const [a, b]: DockerRegistry[] = await Promise.all([startDockerRegistry(), startDockerRegistry()]);
+    return [a, b];
+  }
+  await snapshotServer(join(dir, 'server'));
+  const before = process.env.BENCH_REGISTRY_AUTH;
+  process.env.BENCH_REGISTRY_AUTH = '0';
+  try {
+    const servers = await Promise.all([startChartprovServer(join(dir, 'src-data')), startChartprovServer(join(dir, 'dst-data'))]);
+    return servers.map((s) => ({ host: new URL(s.url).host, stop: () => s.stop() })) as [Registry, Registry];
+  } finally {
+    if (before === undefined) delete process.env.BENCH_REGISTRY_AUTH;
+    else process.env.BENCH_REGISTRY_AUTH = before;
+  }
+}
+
+const LABEL = { distribution: 'docker-registry 2.8', embedded: 'chartprov serve' } as const;
+
 export async function runMirrorBench(): Promise<void> {
   const started = performance.now();
   const count = Number(process.env.BENCH_MIRROR_CHARTS ?? 500);
   const jobs = Number(process.env.BENCH_MIRROR_JOBS ?? 8);
+  const on = process.env.BENCH_MIRROR_ON ?? 'both';
+  const kinds = (['distribution', 'embedded'] as const).filter((k) => on === 'both' || on === k);
+  const rows: string[] = [];
+  for (const kind of kinds) rows.push(await benchPair(kind, count, jobs));
+  console.log(`
+${'registries'.padEnd(22)} ${'charts'.padEnd(7)} ${'chartprov mirror'.padStart(17)} ${'helm loop'.padStart(11)} ${'speed-up'.padStart(9)}   target ≥ ${TARGET}×`);
+  for (const row of rows) console.log(row);
+  console.log(`mirror benchmark took ${fmt(performance.now() - started)}`);
+}
+
+async function benchPair(kind: 'distribution' | 'embedded', count: number, jobs: number): Promise<string> {
   const { dir, cleanup } = await tempDir('chartprov-bench-mirror-');
-  const regs: DockerRegistry[] = [];
+  const regs: Registry[] = [];
   try {
-    const [srcReg, dstReg] = await Promise.all([startDockerRegistry(), startDockerRegistry()]);
+    const [srcReg, dstReg] = await startPair(kind, dir);
     regs.push(srcReg, dstReg);
     const t0 = performance.now();
     const digests = await makeSource(dir, srcReg, count);
@@ -103,7 +142,7 @@ export async function runMirrorBench(): Promise<void> {
       HELM_DATA_HOME: join(home, 'helm-data'),
     };
     console.log(
-      `\n== mirror: ${count} signed chart versions (prov layer) docker-registry 2.8 → docker-registry 2.8, plain HTTP, ${process.version}; source made in ${fmt(performance.now() - t0)}`,
+      `\n== mirror: ${count} signed chart versions (prov layer) ${LABEL[kind]} → ${LABEL[kind]}, plain HTTP, ${process.version}; source made in ${fmt(performance.now() - t0)}`,
     );
     console.log(
       '   chartprov mirror oci://SRC/bench/hello-world oci://DST/cp --jobs ' +
@@ -148,15 +187,9 @@ export async function runMirrorBench(): Promise<void> {
 
     await check(dstReg, 'cp/hello-world', versions, digests);
     await check(dstReg, 'helm/hello-world', versions);
-    const ratio = hl.ms / cp.ms;
-    console.log(
-      `${'charts'.padEnd(8)} ${'chartprov mirror'.padStart(17)} ${'helm loop'.padStart(11)} ${'speed-up'.padStart(9)}   target ≥ ${TARGET}×`,
-    );
-    console.log(
-      `${String(count).padEnd(8)} ${fmt(cp.ms).padStart(17)} ${fmt(hl.ms).padStart(11)} ${`${ratio.toFixed(1)}×`.padStart(9)}   ${ratio >= TARGET ? 'PASS' : 'MISS'}`,
-    );
     console.log('   both destinations checked: every version there with its provenance layer; chartprov kept every manifest digest');
-    console.log(`mirror benchmark took ${fmt(performance.now() - started)}`);
+    const ratio = hl.ms / cp.ms;
+    return `${LABEL[kind].padEnd(22)} ${String(count).padEnd(7)} ${fmt(cp.ms).padStart(17)} ${fmt(hl.ms).padStart(11)} ${`${ratio.toFixed(1)}×`.padStart(9)}   ${ratio >= TARGET ? 'PASS' : 'MISS'}`;
   } finally {
     await Promise.all(regs.map((r) => r.stop()));
     await cleanup();
