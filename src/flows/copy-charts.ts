@@ -204,7 +204,7 @@ function destinationRepository(destination: string, srcRef: OciReference): OciRe
 }
 
 /** The tags of a repository; none when it does not exist yet. */
-async function existingTags(repo: Repository): Promise<Set<string>> {
+export async function existingTags(repo: Repository): Promise<Set<string>> {
   try {
     return new Set(await repo.listTags());
   } catch (err) {

@@ -7,10 +7,10 @@
  * and signatures arrive as they were. The .prov stays in the form it has at
  * the source (layer or referrer): --attach does not apply.
  */
-import { ChartNotFoundError, DestinationExistsError, RegistryError, VersionNotFoundError } from '../errors.js';
+import { DestinationExistsError, VersionNotFoundError } from '../errors.js';
 import type { RegistryClient } from '../oci/client.js';
 import { chartRepository, formatOciReference, type OciReference } from '../oci/reference.js';
-import { PROVENANCE_ARTIFACT_TYPE, provenanceLayerOf } from '../oci/provenance-artifact.js';
+import { PROVENANCE_ARTIFACT_TYPE } from '../oci/provenance-artifact.js';
 import { fallbackTag, hasReferrersApi, listReferrers } from '../oci/referrers.js';
 import type { Repository } from '../oci/repository.js';
 import { sortTagsBySemver, versionFromTag } from '../oci/version.js';
@@ -21,7 +21,9 @@ import { publishVersion, transferVersion, type CopyContext } from './copy-versio
 import { judgedFields, type MirrorVersionResult } from './mirror-version.js';
 import { judgeVersion, type MirrorTrust } from './mirror-trust.js';
 import { runBatch } from './pool.js';
-import { resolveChart, type ResolvedChart } from './resolve-chart.js';
+import { existingTags } from './copy-charts.js';
+import { readProvenanceReferrer } from './referrer-provenance.js';
+import { parseChartConfig, resolveChart, type ResolvedChart } from './resolve-chart.js';
 
 export interface OciMirrorContext {
   srcClient: RegistryClient;
@@ -165,18 +167,11 @@ async function readVersion(copy: CopyContext, chart: ResolvedChart): Promise<Rea
     chart.prov ? src.fetchBlobBytes(chart.prov, DEFAULT_MAX_PROV_BYTES) : undefined,
     hasIndex ? listReferrers(src, chart.digest) : undefined,
   ]);
-  let meta: { name?: unknown; version?: unknown };
-  try {
-    meta = JSON.parse(config.toString('utf8')) as typeof meta;
-  } catch (cause) {
-    throw new RegistryError(`the config of ${chart.reference} is not valid JSON`, undefined, { cause });
-  }
-  if (typeof meta.name !== 'string' || typeof meta.version !== 'string')
-    throw new RegistryError(`the config of ${chart.reference} has no chart name and version`);
+  const meta = parseChartConfig(config, chart.reference);
   const candidates: SignatureCandidate[] = prov ? [{ source: 'layer', location: chart.prov!.digest, text: prov.toString('utf8') }] : [];
   const referrers = listed?.referrers ?? [];
   for (const r of referrers.filter((x) => x.artifactType === PROVENANCE_ARTIFACT_TYPE)) {
-    const text = await referredProv(src, r.digest);
+    const text = await readProvenanceReferrer(src, r.digest);
     if (text !== undefined) candidates.push({ source: listed!.mode === 'api' ? 'referrer' : 'fallback-tag', location: r.digest, text });
   }
   const parts = manifestParts({ bytes: chart.manifestBytes, mediaType: chart.mediaType, digest: chart.digest }, chart.reference);
@@ -188,27 +183,4 @@ async function readVersion(copy: CopyContext, chart: ResolvedChart): Promise<Rea
     referrers: referrers.length,
     simple: parts.children.length === 0 && parts.blobs.length === (chart.prov ? 3 : 2),
   };
-}
-
-/** The .prov of a provenance referrer; undefined when it is gone or not a readable provenance artifact. */
-async function referredProv(src: Repository, digest: string): Promise<string | undefined> {
-  let manifest;
-  try {
-    manifest = await src.fetchManifest(digest);
-  } catch (err) {
-    if (err instanceof VersionNotFoundError) return undefined;
-    throw err;
-  }
-  const layer = provenanceLayerOf(manifest.bytes);
-  if (!layer || layer.size > DEFAULT_MAX_PROV_BYTES) return undefined;
-  return (await src.fetchBlobBytes(layer, DEFAULT_MAX_PROV_BYTES)).toString('utf8');
-}
-
-async function existingTags(repo: Repository): Promise<Set<string>> {
-  try {
-    return new Set(await repo.listTags());
-  } catch (err) {
-    if (err instanceof ChartNotFoundError) return new Set();
-    throw err;
-  }
 }

@@ -6,7 +6,7 @@
 import { VersionNotFoundError } from '../errors.js';
 import { DEFAULT_MAX_PROV_BYTES } from '../provenance/parse.js';
 import { PROVENANCE_ARTIFACT_TYPE, provenanceLayerOf } from '../oci/provenance-artifact.js';
-import { listReferrers, type ReferrerDescriptor, type ReferrersMode } from '../oci/referrers.js';
+import { listReferrers, type ReferrersMode } from '../oci/referrers.js';
 import type { Repository } from '../oci/repository.js';
 
 export interface AttachedProvenance {
@@ -34,7 +34,12 @@ export interface ListedProvenance {
  */
 export async function listedProvenances(repo: Repository, subject: string): Promise<ListedProvenance[]> {
   const { referrers, mode } = await listReferrers(repo, subject, { artifactType: PROVENANCE_ARTIFACT_TYPE });
-  return referrers.map((r) => ({ referrer: r.digest, mode, annotations: r.annotations ?? {}, read: () => readOne(repo, r) }));
+  return referrers.map((r) => ({
+    referrer: r.digest,
+    mode,
+    annotations: r.annotations ?? {},
+    read: () => readProvenanceReferrer(repo, r.digest),
+  }));
 }
 
 /**
@@ -51,10 +56,11 @@ export async function attachedProvenances(repo: Repository, subject: string): Pr
   return out;
 }
 
-async function readOne(repo: Repository, r: ReferrerDescriptor): Promise<string | undefined> {
+/** The .prov of one provenance referrer; undefined when it is gone or not a readable provenance artifact. */
+export async function readProvenanceReferrer(repo: Repository, digest: string): Promise<string | undefined> {
   let manifest;
   try {
-    manifest = await repo.fetchManifest(r.digest);
+    manifest = await repo.fetchManifest(digest);
   } catch (err) {
     // A fallback index may still list a referrer that was deleted since.
     if (err instanceof VersionNotFoundError) return undefined;

@@ -73,14 +73,18 @@ async function pickTag(repo: Repository, version: string | undefined): Promise<s
 
 /** The chart's name and version from its config blob (small JSON, digest-checked). */
 export async function readChartConfig(chart: ResolvedChart): Promise<{ name: string; version: string }> {
-  const bytes = await chart.repo.fetchBlobBytes(chart.config, 1 << 20);
+  return parseChartConfig(await chart.repo.fetchBlobBytes(chart.config, 1 << 20), chart.reference);
+}
+
+/** Name and version from a chart config blob's bytes; `reference` names the chart in messages. */
+export function parseChartConfig(bytes: Buffer, reference: string): { name: string; version: string } {
   let config: { name?: unknown; version?: unknown };
   try {
     config = JSON.parse(bytes.toString('utf8')) as typeof config;
   } catch (cause) {
-    throw new RegistryError(`the config of ${chart.reference} is not valid JSON`, undefined, { cause });
+    throw new RegistryError(`the config of ${reference} is not valid JSON`, undefined, { cause });
   }
   if (typeof config.name !== 'string' || typeof config.version !== 'string')
-    throw new RegistryError(`the config of ${chart.reference} has no chart name and version`);
+    throw new RegistryError(`the config of ${reference} has no chart name and version`);
   return { name: config.name, version: config.version };
 }

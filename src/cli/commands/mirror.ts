@@ -3,7 +3,7 @@ import type { CopySideOptions } from '../../flows/copy-charts.js';
 import { mirrorCharts, type MirrorResult, type MirrorVersionResult } from '../../flows/mirror.js';
 import { printJson, println, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
-import { promptHidden, readStdin } from '../passphrase.js';
+import { repositoryLogin } from '../repository-login.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 
 interface MirrorFlags extends RegistryFlags {
@@ -63,23 +63,6 @@ export async function mirrorCommand(source: string, destination: string, flags: 
       `${t.copied} copied, ${t.skipped} already there, ${t.unsigned} unsigned, ${t.invalid} invalid, ${t.refused} refused, ${t.failed} failed; ${seconds} s`,
   );
   return bad === 0 ? 0 : 1;
-}
-
-/** --username with --password-stdin, else CHARTPROV_PASSWORD, else a prompt on a terminal (as pull --repo). */
-async function repositoryLogin(flags: MirrorFlags): Promise<{ username?: string; password?: string }> {
-  if (flags.username === undefined) {
-    if (flags.passwordStdin) throw new UsageError('--password-stdin needs --username', { hint: 'pass --username USER --password-stdin' });
-    return {};
-  }
-  let password: string | undefined;
-  if (flags.passwordStdin) password = (await readStdin()).replace(/\r?\n$/, '');
-  else password = process.env.CHARTPROV_PASSWORD ?? (process.stdin.isTTY ? await promptHidden('Password: ') : undefined);
-  if (password === undefined) {
-    throw new UsageError(`a password is required for --username ${flags.username}`, {
-      hint: 'pipe it in with --password-stdin, or set CHARTPROV_PASSWORD',
-    });
-  }
-  return { username: flags.username, password };
 }
 
 function side(plainHttp: boolean | undefined, caFile: string | undefined, insecure: boolean | undefined): CopySideOptions {

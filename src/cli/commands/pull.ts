@@ -2,7 +2,7 @@ import { UsageError } from '../../errors.js';
 import { pullCharts, type PullChartResult, type PullChartsResult, type PullResult } from '../../flows/pull-chart.js';
 import { printFailure, printJson, println, progress, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
-import { promptHidden, readStdin } from '../passphrase.js';
+import { repositoryLogin } from '../repository-login.js';
 import { trustFromFlags } from '../policy-flag.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 import type { RepoPullChartsOptions } from '../../flows/classic-repo.js';
@@ -103,23 +103,6 @@ async function pullFromRepository(
   });
 }
 
-/** --username with --password-stdin, else CHARTPROV_PASSWORD, else a prompt on a terminal. */
-async function repositoryLogin(flags: PullFlags): Promise<{ username?: string; password?: string }> {
-  if (flags.username === undefined) {
-    if (flags.passwordStdin) throw new UsageError('--password-stdin needs --username', { hint: 'pass --username USER --password-stdin' });
-    return {};
-  }
-  let password: string | undefined;
-  if (flags.passwordStdin) password = (await readStdin()).replace(/\r?\n$/, '');
-  else password = process.env.CHARTPROV_PASSWORD ?? (process.stdin.isTTY ? await promptHidden('Password: ') : undefined);
-  if (password === undefined) {
-    throw new UsageError(`a password is required for --username ${flags.username}`, {
-      hint: 'pipe it in with --password-stdin, or set CHARTPROV_PASSWORD',
-    });
-  }
-  return { username: flags.username, password };
-}
-
 function printSingle(r: PullResult): void {
   if (!r.ok) {
     printFailure(r.error);
@@ -152,6 +135,7 @@ function policyOf(flags: PullFlags): { policy?: { requireSigners: number; keyIds
   if (flags.requireSigners === undefined && !flags.keyId?.length) return {};
   if (!flags.verify) throw new UsageError('--require-signers and --key-id apply to --verify', { hint: 'add --verify --keyring FILE' });
   const need = Number(flags.requireSigners ?? '1');
-  if (!Number.isInteger(need) || need < 1) throw new UsageError(`--require-signers must be a positive integer, not ${flags.requireSigners}`);
+  if (!Number.isInteger(need) || need < 1)
+    throw new UsageError(`--require-signers must be a positive integer, not ${flags.requireSigners}`);
   return { policy: { requireSigners: need, ...(flags.keyId?.length ? { keyIds: flags.keyId } : {}) } };
 }
