@@ -56,7 +56,7 @@ export function parseTrustPolicy(text: string, opts: { source: string }): TrustP
     ...policy.rules.map((r) => [r.name, r.signers] as const),
   ]) {
     for (const s of signers ?? []) {
-      if (!isHexId(s) && !(s in keyrings)) {
+      if (!isHexId(s) && !Object.hasOwn(keyrings, s)) {
         throw new TrustPolicyInvalidError(`${source}: ${where}.signers names ${JSON.stringify(s)}, which is neither a keyring under keyrings: nor a key id (16 hex) or fingerprint (40 hex)`, {
           hint: 'add it under keyrings: NAME: path/to/pubring.gpg, or give a 16-hex key id or 40-hex fingerprint',
         });

@@ -69,6 +69,7 @@ rules:
       ['version: 1\nrules: [{ repositories: [x], signers: [release] }]', /rules\[0\]\.signers names "release", which is neither a keyring/],
       ['version: 1\nrules: [{ repositories: [x], signers: ["DEADBEEF"] }]', /"DEADBEEF", which is neither a keyring under keyrings: nor a key id \(16 hex\)/],
       ['version: 1\nrules: [{ repositories: [x], signers: ["12345678"] }]', /rules\[0\]\.signers\[0\] must be a keyring name or a key id/],
+      ['version: 1\nrules: [{ repositories: [x], signers: [constructor] }]', /"constructor", which is neither a keyring/],
       ['version: 1\nversion: 1', /not YAML/],
       ['version: [1', /not YAML/],
     ];
@@ -103,6 +104,15 @@ rules:
     assert.equal(sandbox.label, 'rules[2] (**/sandbox/**)');
     assert.equal(sandbox.rule.requireSigners, 1, 'inherited from the defaults');
     assert.equal(ruleFor(p, 'hello-world').label, 'defaults', 'a local chart is matched by its name');
+  });
+
+  test('a host inside a path cannot pass for a registry: host patterns match host/path only, others the path only', () => {
+    assert.equal(ruleFor(p, 'evil.com/registry.example.com/app').label, 'defaults');
+    assert.equal(ruleFor(p, 'localhost:5000/registry.example.com/app').label, 'defaults');
+    assert.equal(ruleFor(p, 'registry.example.com/app').label, 'rules[1] (registry.example.com/**)');
+    const q = parse('version: 1\nrules: [{ repositories: ["helm-charts/*"], allowUnsigned: true }]\n');
+    assert.equal(ruleFor(q, 'evil.com/x/helm-charts/app').label, 'defaults', 'a path pattern is anchored at the path start');
+    assert.equal(ruleFor(q, 'ghcr.io/helm-charts/app').label, 'rules[0] (helm-charts/*)');
   });
 });
 
