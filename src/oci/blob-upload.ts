@@ -53,7 +53,13 @@ export async function pushBlob(repo: Repository, source: BlobSource, opts: PushB
     const have = await repo.statBlob(digest, { forPush: true });
     if (have !== undefined) return { digest, size: size ?? have, how: 'exists' };
   }
-  const start = await startUpload(repo, digest, opts.mountFrom);
+  let posted: URL | undefined;
+  if (digest && 'bytes' in source && source.bytes.length <= SINGLE_POST_MAX && !opts.mountFrom?.length && singlePost.get(repo) !== false) {
+    const answer = await postWhole(repo, digest, source.bytes);
+    if (answer === 'stored') return { digest, size: source.bytes.length, how: 'uploaded' };
+    posted = answer;
+  }
+  const start = posted ? { mounted: false, location: posted } : await startUpload(repo, digest, opts.mountFrom);
   if (start.mounted) return { digest: digest!, size: size ?? 0, how: 'mounted' };
 
   const hasher = new HashingStream(digest ? digestAlgorithm(digest) : 'sha256', opts.onProgress);
@@ -73,6 +79,59 @@ export async function pushBlob(repo: Repository, source: BlobSource, opts: PushB
     location = await finish(repo, location, digest);
   }
   return { digest, size: size ?? hasher.size, how: 'uploaded' };
+}
+
+/** Small blobs in memory (configs, provs) go up in one POST where the registry takes that. */
+const SINGLE_POST_MAX = 1024 * 1024;
+
+/**
+ * Whether a registry stores a blob sent whole with the POST that opens an
+ * upload (distribution-spec's single-request upload: 201), per client and
+ * registry. Registries that do not (distribution 2.8, Harbor) open an
+ * ordinary upload instead (202) and are not asked again.
+ */
+const singlePost = {
+  known: new WeakMap<object, Map<string, boolean>>(),
+  get(repo: Repository): boolean | undefined {
+    return this.known.get(repo.client)?.get(repo.registry);
+  },
+  set(repo: Repository, works: boolean): void {
+    let perClient = this.known.get(repo.client);
+    if (!perClient) this.known.set(repo.client, (perClient = new Map()));
+    perClient.set(repo.registry, works);
+  },
+};
+
+/** POST ?digest= with the bytes: `stored` (201), or the Location of the ordinary upload the registry opened instead. */
+async function postWhole(repo: Repository, digest: string, bytes: Uint8Array): Promise<'stored' | URL> {
+  if (digestOf(bytes, digestAlgorithm(digest)) !== digest) {
+    throw new DigestMismatchError(`the blob given for ${digest} hashes to ${digestOf(bytes, digestAlgorithm(digest))}`);
+  }
+  const url = repo.url('blobs/uploads/');
+  url.searchParams.set('digest', digest);
+  const res = await repo.send({
+    method: 'POST',
+    url,
+    headers: { 'content-type': OCTET, 'content-length': String(bytes.length) },
+    body: () => Readable.from([Buffer.from(bytes)]),
+    replayable: true,
+    idempotent: true,
+    scopes: repo.scopes(true),
+    // A registry that will not take a body there may say so; then it is asked the ordinary way.
+    accept: [400, 405, 413, 415],
+    what: `push blob ${digest} to ${repo}`,
+  });
+  await res.body.dump();
+  if (res.status >= 400) {
+    singlePost.set(repo, false);
+    return (await startUpload(repo, digest, undefined)).location;
+  }
+  if (res.status === 201) {
+    singlePost.set(repo, true);
+    return 'stored';
+  }
+  singlePost.set(repo, false);
+  return uploadLocation(res);
 }
 
 async function sizeOf(source: BlobSource): Promise<number | undefined> {

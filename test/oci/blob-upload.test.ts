@@ -49,6 +49,45 @@ describe('pushBlob', () => {
   before(async () => ({ dir, cleanup } = await tempDir('chartprov-upload-')));
   after(() => cleanup());
 
+  it('a registry that stores a blob sent with the POST gets small blobs in one request; one that does not is asked once', async () => {
+    const one = Buffer.from('config');
+    const two = Buffer.from('provenance');
+    await withUploads({ singlePost: true }, async (server, client, blobs) => {
+      const repo = client.repository(server.host, REPO);
+      assert.equal((await repo.pushBlob({ bytes: one }, { digest: sha256(one), assumeAbsent: true })).how, 'uploaded');
+      assert.equal((await repo.pushBlob({ bytes: two }, { digest: sha256(two), assumeAbsent: true })).how, 'uploaded');
+      assert.deepEqual(steps(server), ['POST', 'POST']);
+      assert.deepEqual(
+        server.requests.map((r) => r.body.toString()),
+        ['config', 'provenance'],
+      );
+      assert.deepEqual(blobs.get(`${REPO}@${sha256(two)}`), two);
+    });
+    await withUploads({}, async (server, client, blobs) => {
+      const repo = client.repository(server.host, REPO);
+      await repo.pushBlob({ bytes: one }, { digest: sha256(one), assumeAbsent: true });
+      await repo.pushBlob({ bytes: two }, { digest: sha256(two), assumeAbsent: true });
+      // The first POST carried the bytes and was answered 202: from then on, the ordinary way.
+      assert.deepEqual(steps(server), ['POST', 'PUT', 'POST', 'PUT']);
+      assert.deepEqual(
+        server.requests.map((r) => r.body.length),
+        [one.length, one.length, 0, two.length],
+      );
+      assert.deepEqual(blobs.get(`${REPO}@${sha256(one)}`), one);
+      assert.deepEqual(blobs.get(`${REPO}@${sha256(two)}`), two);
+    });
+  });
+
+  it('bytes that do not hash to the digest given are refused before anything is sent', async () => {
+    await withUploads({ singlePost: true }, async (server, client) => {
+      await rejectsWith(
+        client.repository(server.host, REPO).pushBlob({ bytes: Buffer.from('a') }, { digest: sha256('b'), assumeAbsent: true }),
+        'DIGEST_MISMATCH',
+      );
+      assert.equal(server.requests.length, 0);
+    });
+  });
+
   it('uploads a small blob with POST then one PUT ?digest= appended to a Location that has a query', async () => {
     const bytes = Buffer.from('a small chart layer');
     const digest = sha256(bytes);

@@ -142,6 +142,8 @@ export interface UploadRegistryOptions {
   mountable?: (from: string, digest: string) => boolean;
   /** Answer the final PUT with 400 DIGEST_INVALID whatever was sent. */
   refuseDigest?: boolean;
+  /** Store a blob sent whole with the POST ?digest= that opens an upload (201), as the spec allows. */
+  singlePost?: boolean;
 }
 
 /**
@@ -174,6 +176,12 @@ export function uploadRegistry(opts: UploadRegistryOptions = {}): { handler: Han
       if (mount && from && blobs.has(`${from}@${mount}`) && (opts.mountable?.(from, mount) ?? true)) {
         blobs.set(`${name}@${mount}`, blobs.get(`${from}@${mount}`)!);
         return send(res, 201, '', { location: `/v2/${name}/blobs/${mount}`, 'docker-content-digest': mount });
+      }
+      const whole = req.query.get('digest');
+      if (opts.singlePost && whole && req.body.length > 0) {
+        if (sha256(req.body) !== whole) return json(res, 400, errorBody('DIGEST_INVALID'));
+        blobs.set(`${name}@${whole}`, req.body);
+        return send(res, 201, '', { location: `/v2/${name}/blobs/${whole}`, 'docker-content-digest': whole });
       }
       const id = randomUUID();
       sessions.set(id, { id, data: [] });
