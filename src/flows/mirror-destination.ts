@@ -30,7 +30,7 @@ export interface ExistingChart {
 }
 
 export class MirrorDestination {
-  private readonly tagLists = new Map<string, Promise<ReadonlySet<string>>>();
+  private readonly tagLists = new Map<string, Promise<Set<string>>>();
   private readonly emptyConfigs = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -58,6 +58,17 @@ export class MirrorDestination {
       this.tagLists.set(repo.name, list);
     }
     return list;
+  }
+
+  /**
+   * Records a tag this run has just pushed in the repository's listed tags,
+   * so that nothing later in the run takes it for free: another chart for
+   * the same tag then finds it there (DESTINATION_EXISTS), the same one skips.
+   */
+  async pushed(repo: Repository, tag: string): Promise<void> {
+    const list = this.tagLists.get(repo.name);
+    // Without a list (never read, or its read failed), the next read lists the tag from the registry.
+    if (list) (await list.catch(() => undefined))?.add(tag);
   }
 
   /** The chart at `tag`, or undefined when the tag is not there (no request when the tag list says so). */

@@ -75,6 +75,17 @@ export interface ClassicSourceOptions extends TlsOptions, RepoLoginOptions {
   trace?: (line: string) => void;
 }
 
+/**
+ * The source's login: --username/--password only. Unlike pull --repo, a
+ * mirror never falls back to CHARTPROV_USERNAME/CHARTPROV_PASSWORD for its
+ * source: those log in to the destination registry, and must not be sent to
+ * the repository the charts come from.
+ */
+function sourceCredentials(opts: ClassicSourceOptions, url: URL): ReturnType<typeof credentialsFor> {
+  if (opts.username === undefined && opts.password === undefined) return {};
+  return credentialsFor(opts, url.protocol === 'file:' ? [] : [url.origin]);
+}
+
 /** A fetched archive: on this machine, read once (metadata and sha256 of the same bytes). */
 export interface FetchedArchive {
   path: string;
@@ -97,7 +108,7 @@ export class ClassicSource {
   ) {}
 
   static async open(url: URL, opts: ClassicSourceOptions): Promise<ClassicSource> {
-    const getter = new HttpGetter({ ...opts, ...credentialsFor(opts, url.protocol === 'file:' ? [] : [url.origin]) });
+    const getter = new HttpGetter({ ...opts, ...sourceCredentials(opts, url) });
     try {
       const loaded = await loadRepoIndex(getter, url);
       const versions: ClassicVersion[] = [];

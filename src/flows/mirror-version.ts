@@ -67,6 +67,11 @@ export interface ClassicContext {
 
 let slots = 0;
 
+/** A staging file name no other download of this process uses. */
+export function nextSlot(): number {
+  return ++slots;
+}
+
 export async function mirrorClassicVersion(ctx: ClassicContext, v: ClassicVersion): Promise<MirrorVersionResult> {
   const base = { name: v.name, version: v.version, source: v.location };
   const repository = ctx.basePath ? `${ctx.basePath}/${v.name}` : v.name;
@@ -79,7 +84,7 @@ export async function mirrorClassicVersion(ctx: ClassicContext, v: ClassicVersio
     // A re-run needs no download when the index's digest already names the layer there.
     let sha256 = v.indexDigest;
     if (!existing || !sha256 || existing.chart.digest !== `sha256:${sha256}`) {
-      archive = await ctx.source.archive(v, ctx.staging, ++slots);
+      archive = await ctx.source.archive(v, ctx.staging, nextSlot());
       sha256 = archive.info.sha256;
       const md = archive.info.metadata;
       if (md.name !== v.name || md.version !== v.version)
@@ -120,9 +125,10 @@ export async function mirrorClassicVersion(ctx: ClassicContext, v: ClassicVersio
     const provenance = !signed ? 'none' : ctx.attach ? 'referrer' : 'layer';
     const status = signed ? 'copied' : 'unsigned';
     if (ctx.dryRun) return { ...out, status, provenance };
-    archive ??= await ctx.source.archive(v, ctx.staging, ++slots);
+    archive ??= await ctx.source.archive(v, ctx.staging, nextSlot());
     const created = await createdTime(archive, ctx);
     const pushed = await ctx.destination.pushChart(repo, tag, archive, signed && !ctx.attach ? prov!.text : undefined, created);
+    await ctx.destination.pushed(repo, tag);
     if (signed && ctx.attach) await ctx.destination.attachProv(repo, pushed, prov!.text, v, judged.signer);
     return { ...out, status, provenance, digest: pushed.digest };
   } finally {

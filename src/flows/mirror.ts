@@ -18,10 +18,12 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { RegistryClient } from '../oci/client.js';
 import { formatOciReference, parseOciReference } from '../oci/reference.js';
+import { tagFromVersion } from '../oci/version.js';
 import type { CopySideOptions } from './copy-charts.js';
 import { MirrorDestination } from './mirror-destination.js';
+import { settleDuplicates } from './mirror-duplicates.js';
 import { mirrorOciVersions } from './mirror-oci.js';
-import { ClassicSource, parseMirrorSource } from './mirror-source.js';
+import { ClassicSource, parseMirrorSource, type ClassicVersion } from './mirror-source.js';
 import { loadMirrorTrust } from './mirror-trust.js';
 import { failedResult, mirrorClassicVersion, type MirrorStatus, type MirrorVersionResult } from './mirror-version.js';
 import { runBatch } from './pool.js';
@@ -49,7 +51,10 @@ export interface MirrorChartsOptions extends RegistryOptions {
   dryRun?: boolean;
   /** Versions handled at once (default 4). */
   jobs?: number;
-  /** Basic auth for a chart repository source; default CHARTPROV_USERNAME/CHARTPROV_PASSWORD (as pull --repo). */
+  /**
+   * Basic auth for a chart repository source. Only these: unlike pull --repo, CHARTPROV_USERNAME/
+   * CHARTPROV_PASSWORD are never sent to the source (they log in to the destination registry).
+   */
   username?: string;
   password?: string;
   /** Send the repository's credentials to every host its index points at. */
@@ -108,7 +113,7 @@ export async function mirrorCharts(opts: MirrorChartsOptions): Promise<MirrorRes
   if (spec.kind === 'oci') {
     if (opts.username !== undefined || opts.password !== undefined)
       throw new UsageError('--username and --password-stdin are for a chart repository source', {
-        hint: 'for an OCI registry: chartprov registry login HOST, or CHARTPROV_USERNAME/CHARTPROV_PASSWORD',
+        hint: 'for an OCI source: chartprov registry login HOST, or CHARTPROV_USERNAME/CHARTPROV_PASSWORD with CHARTPROV_REGISTRY naming it',
       });
     if (opts.attach) warnings.push('--attach does not apply to an OCI source: each .prov is copied in the form it has there');
     const srcRef = spec.ref;
@@ -150,7 +155,7 @@ export async function mirrorCharts(opts: MirrorChartsOptions): Promise<MirrorRes
   const staging = await mkdtemp(join(tmpdir(), 'chartprov-mirror-'));
   try {
     const dstOpts = { ...opts, ...definedOnly(opts.destinationOptions), registries: [dstBase.registry] };
-    const results = await withRegistryClient(dstOpts, (client) => {
+    const results = await withRegistryClient(dstOpts, async (client) => {
       const destination = new MirrorDestination(client, dstBase.registry, opts.settleMs === undefined ? {} : { settleMs: opts.settleMs });
       const ctx = {
         source,
@@ -164,11 +169,22 @@ export async function mirrorCharts(opts: MirrorChartsOptions): Promise<MirrorRes
         ...(opts.env ? { env: opts.env } : {}),
         ...(opts.now ? { now: opts.now } : {}),
       };
+      const referenceOf = (v: ClassicVersion) =>
+        formatOciReference({
+          registry: dstBase.registry,
+          repository: dstBase.repository ? `${dstBase.repository}/${v.name}` : v.name,
+          tag: tagFromVersion(v.version),
+        });
+      // A version listed twice goes to one tag: settled before anything is pushed.
+      const decided = await settleDuplicates(source, staging, referenceOf);
       onStart(source.versions.length);
       return runBatch(
         source.versions,
         jobs,
-        (v) => mirrorClassicVersion(ctx, v),
+        (v) => {
+          const settled = decided.get(v);
+          return settled ? Promise.resolve(settled) : mirrorClassicVersion(ctx, v);
+        },
         (v, error) => failedResult(v, error),
         onResult,
       );
@@ -208,17 +224,34 @@ function definedOnly<T extends object>(o: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** One client per side with its own connection settings; one for both on the same registry (mounts, one token cache). */
+/**
+ * One client per side with its own connection settings; one for both on the same registry (mounts, one token cache).
+ * CHARTPROV_USERNAME/PASSWORD log in to the destination: the source gets them only when CHARTPROV_REGISTRY names it.
+ */
 async function withClients<T>(
   opts: MirrorChartsOptions,
   srcRegistry: string,
   dstRegistry: string,
   fn: (src: RegistryClient, dst: RegistryClient) => Promise<T>,
 ): Promise<T> {
-  const registries = [...new Set([srcRegistry, dstRegistry])];
-  const srcOpts = { ...opts, ...definedOnly(opts.sourceOptions), registries };
-  const dstOpts = { ...opts, ...definedOnly(opts.destinationOptions), registries };
+  const srcOpts = { ...opts, ...definedOnly(opts.sourceOptions), registries: mirrorEnvRegistries('source', srcRegistry, dstRegistry) };
+  const dstOpts = {
+    ...opts,
+    ...definedOnly(opts.destinationOptions),
+    registries: mirrorEnvRegistries('destination', srcRegistry, dstRegistry),
+  };
   if (opts.client) return fn(opts.client, opts.client);
   if (srcRegistry === dstRegistry) return withRegistryClient(srcOpts, (client) => fn(client, client));
   return withRegistryClient(srcOpts, (src) => withRegistryClient(dstOpts, (dst) => fn(src, dst)));
+}
+
+/**
+ * The registries a side's client may send CHARTPROV_USERNAME/PASSWORD to
+ * (RegistryOptions.registries; CHARTPROV_REGISTRY, when set, decides instead):
+ * the destination's, never the source's — the source is someone else's
+ * registry unless it is the destination's own.
+ */
+export function mirrorEnvRegistries(side: 'source' | 'destination', srcRegistry: string, dstRegistry: string): string[] {
+  if (side === 'destination' || srcRegistry === dstRegistry) return [dstRegistry];
+  return [];
 }

@@ -185,7 +185,22 @@ describe('chartprov mirror: interrupted, resumed, credentials', () => {
     assert.equal((JSON.parse(wrong.stdout) as { error: { code: string } }).error.code, 'REGISTRY_CREDENTIALS_REJECTED');
     const none = await runCli(['mirror', farm.url, dst, '--plain-http', '-o', 'json']);
     assert.equal((JSON.parse(none.stdout) as { error: { code: string } }).error.code, 'REGISTRY_LOGIN_REQUIRED');
-    for (const r of [right, wrong, none]) assert.ok(!(r.stdout + r.stderr).includes(AUTH.password), 'the password is never printed');
+    // CHARTPROV_USERNAME/PASSWORD log in to the destination registry: never sent to the source, even when they would fit.
+    const login = { CHARTPROV_USERNAME: AUTH.username, CHARTPROV_PASSWORD: AUTH.password, CHARTPROV_REGISTRY: '' };
+    const before = farm.requests.length;
+    const envOnly = await runCli(['mirror', farm.url, dst, '--plain-http', '-o', 'json'], { env: login });
+    assert.equal((JSON.parse(envOnly.stdout) as { error: { code: string } }).error.code, 'REGISTRY_LOGIN_REQUIRED');
+    assert.ok(farm.requests.length > before, 'the source was asked');
+    assert.ok(
+      farm.requests.slice(before).every((q) => q.authorization === undefined),
+      'no Authorization header reaches the source',
+    );
+    // --username without --password-stdin does not take the destination's CHARTPROV_PASSWORD for the source either.
+    const userOnly = await runCli(['mirror', farm.url, dst, '--plain-http', '--username', AUTH.username, '-o', 'json'], { env: login });
+    assert.equal(userOnly.code, 2, userOnly.stderr);
+    assert.equal((JSON.parse(userOnly.stdout) as { error: { code: string } }).error.code, 'USAGE');
+    for (const r of [right, wrong, none, envOnly, userOnly])
+      assert.ok(!(r.stdout + r.stderr).includes(AUTH.password), 'the password is never printed');
     const client = await RegistryClient.create({ plainHttp: true });
     try {
       assert.deepEqual(await versionTags(client, 'auth'), []);

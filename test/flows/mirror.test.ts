@@ -4,13 +4,14 @@
 // charts verified with chartprov and Helm 4; --attach, a local folder, OCI →
 // OCI, --dry-run and --policy.
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   attachReferrer,
   listReferrers,
   mirrorCharts,
+  packageAndSignChart,
   provenanceArtifact,
   RegistryClient,
   type MirrorResult,
@@ -20,6 +21,7 @@ import { parseHelmManifest } from '../../src/oci/helm-artifact.js';
 import { OCI_EMPTY_BYTES, OCI_EMPTY_CONFIG } from '../../src/oci/helm-media.js';
 import { PROVENANCE_ARTIFACT_TYPE } from '../../src/oci/provenance-artifact.js';
 import { buildChartFarm, type ChartFarm } from '../peers/chart-farm.js';
+import { helloWorldSource } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { startEmbedded, type EmbeddedRegistry } from '../peers/embedded.js';
 import { runHelm } from '../peers/helm.js';
@@ -33,6 +35,8 @@ let emb: EmbeddedRegistry;
 let work: string;
 let cleanup: () => Promise<void>;
 
+/** The destination's login in the environment, CHARTPROV_REGISTRY not set: meant for the destination alone. */
+const loginEnv = () => ({ CHARTPROV_USERNAME: emb.admin.username, CHARTPROV_PASSWORD: emb.admin.password, CHARTPROV_REGISTRY: '' });
 const embEnv = () => ({ CHARTPROV_USERNAME: emb.admin.username, CHARTPROV_PASSWORD: emb.admin.password, CHARTPROV_REGISTRY: emb.host });
 const keyringFlags = () => farm.pubrings.flatMap((k) => ['--keyring', k]);
 const key = (r: { name: string; version: string }) => `${r.name} ${r.version}`;
@@ -355,4 +359,143 @@ describe('chartprov mirror', () => {
     assert.equal(out.totals.invalid, farm.expected.checked.invalid);
     assert.equal(out.totals.copied, farm.expected.checked.copied);
   });
+  test('CHARTPROV_USERNAME/PASSWORD log in to the destination only: the chart repository source never gets them', async () => {
+    const before = farm.requests.length;
+    const r = await runCli(['mirror', farm.url, `oci://${emb.host}/dry`, ...keyringFlags(), '--plain-http', '--dry-run'], {
+      env: loginEnv(),
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /would copy/, 'the destination (private) was read with the environment login');
+    const seen = farm.requests.slice(before);
+    assert.ok(
+      seen.some((q) => q.path === '/index.yaml'),
+      'the source was read',
+    );
+    assert.deepEqual(
+      seen.filter((q) => q.authorization !== undefined).map((q) => q.path),
+      [],
+      'no Authorization header reaches the source',
+    );
+    assert.ok(!(r.stdout + r.stderr).includes(emb.admin.password));
+  });
+
+  test('OCI → OCI: the environment login goes to the destination, to the source only when CHARTPROV_REGISTRY names it', async () => {
+    // Source: the private registry; the login in the environment is not for it.
+    await assert.rejects(
+      mirrorCharts({
+        source: `oci://${emb.host}/attached/alpha`,
+        destination: `oci://${dr.host}/env-login`,
+        plainHttp: true,
+        env: { ...process.env, ...loginEnv() },
+      }),
+      (err: { code?: string }) => {
+        assert.equal(err.code, 'REGISTRY_LOGIN_REQUIRED', JSON.stringify(err));
+        return true;
+      },
+    );
+    const client = await RegistryClient.create({ plainHttp: true });
+    try {
+      await assert.rejects(client.repository(dr.host, 'env-login/alpha').listTags(), { code: 'CHART_NOT_FOUND' });
+    } finally {
+      await client.close();
+    }
+    // Destination: the private registry; the same login takes the charts in.
+    const out = await mirrorCharts({
+      source: `oci://${dr.host}/charts/delta`,
+      destination: `oci://${emb.host}/copied`,
+      plainHttp: true,
+      env: { ...process.env, ...loginEnv() },
+    });
+    assert.equal(out.totals.failed, 0, JSON.stringify(out.results.filter((x) => x.status === 'failed')));
+    assert.equal(out.totals.total, farm.versions.filter((v) => v.name === 'delta').length);
+  });
+
+  describe('a version listed twice', () => {
+    let charts: { a: string; b: string };
+    before(async () => {
+      const src = await helloWorldSource(await mkdirp(join(work, 'dup-src')));
+      // The same chart and version, packaged at two times: two different archives.
+      const a = await packageAndSignChart({
+        chartDir: src,
+        destination: await mkdirp(join(work, 'dup-a')),
+        version: '1.0.0',
+        mtime: new Date('2026-01-01T00:00:00Z'),
+      });
+      const b = await packageAndSignChart({
+        chartDir: src,
+        destination: await mkdirp(join(work, 'dup-b')),
+        version: '1.0.0',
+        mtime: new Date('2026-02-01T00:00:00Z'),
+      });
+      assert.equal(a.fileName, b.fileName);
+      assert.notEqual(a.sha256, b.sha256);
+      charts = { a: a.path, b: b.path };
+    });
+
+    const tagsOf = async (repository: string): Promise<string[]> => {
+      const client = await RegistryClient.create({ plainHttp: true });
+      try {
+        return await client
+          .repository(dr.host, repository)
+          .listTags()
+          .catch(() => []);
+      } finally {
+        await client.close();
+      }
+    };
+
+    test('two different archives of hello-world 1.0.0 in a folder: both failed (DESTINATION_EXISTS), nothing at the tag', async () => {
+      const folder = await mkdirp(join(work, 'dup-different'));
+      await copyFile(charts.a, join(folder, 'hello-world-1.0.0.tgz'));
+      await copyFile(charts.b, join(folder, 'hello-world-1.0.0-copy.tgz'));
+      for (const dryRun of [true, false]) {
+        const out = await mirrorCharts({ source: folder, destination: `oci://${dr.host}/dup-different`, plainHttp: true, dryRun });
+        assert.equal(out.totals.total, 2);
+        assert.equal(out.totals.failed, 2, JSON.stringify(out.results));
+        for (const r of out.results) {
+          assert.equal(r.code, 'DESTINATION_EXISTS');
+          assert.match(r.reason!, /hello-world-1\.0\.0\.tgz/);
+          assert.match(r.reason!, /hello-world-1\.0\.0-copy\.tgz/);
+        }
+      }
+      assert.deepEqual(await tagsOf('dup-different/hello-world'), []);
+    });
+
+    test('an index.yaml listing the version twice, no digests: the archives are read, both failed', async () => {
+      const folder = await mkdirp(join(work, 'dup-index'));
+      await copyFile(charts.a, join(folder, 'one.tgz'));
+      await copyFile(charts.b, join(folder, 'two.tgz'));
+      const entry = (url: string) => `  - apiVersion: v2\n    name: hello-world\n    version: 1.0.0\n    urls:\n      - ${url}\n`;
+      await writeFile(join(folder, 'index.yaml'), `apiVersion: v1\nentries:\n  hello-world:\n${entry('one.tgz')}${entry('two.tgz')}`);
+      const out = await mirrorCharts({ source: `file://${folder}/`, destination: `oci://${dr.host}/dup-index`, plainHttp: true });
+      assert.deepEqual(
+        out.results.map((r) => [r.status, r.code]),
+        [
+          ['failed', 'DESTINATION_EXISTS'],
+          ['failed', 'DESTINATION_EXISTS'],
+        ],
+      );
+      assert.deepEqual(await tagsOf('dup-index/hello-world'), []);
+    });
+
+    test('the same archive twice: mirrored once, the copy skipped with the reason', async () => {
+      const folder = await mkdirp(join(work, 'dup-same'));
+      await copyFile(charts.a, join(folder, 'hello-world-1.0.0.tgz'));
+      await copyFile(charts.a, join(folder, 'renamed.tgz'));
+      const out = await mirrorCharts({ source: folder, destination: `oci://${dr.host}/dup-same`, plainHttp: true });
+      assert.equal(out.totals.total, 2);
+      assert.equal(out.totals.unsigned, 1, JSON.stringify(out.results));
+      assert.equal(out.totals.skipped, 1, JSON.stringify(out.results));
+      const skipped = out.results.find((r) => r.status === 'skipped')!;
+      assert.match(skipped.reason!, /the same archive as/);
+      assert.deepEqual(await tagsOf('dup-same/hello-world'), ['1.0.0']);
+      const again = await mirrorCharts({ source: folder, destination: `oci://${dr.host}/dup-same`, plainHttp: true });
+      assert.equal(again.totals.skipped, 2);
+    });
+  });
 });
+
+async function mkdirp(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  return dir;
+}

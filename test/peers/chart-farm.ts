@@ -58,8 +58,8 @@ export interface ChartFarm {
   pubrings: string[];
   /** http://127.0.0.1:PORT serving `dir` (when served). */
   url: string;
-  /** Every request the server answered: method, path, whether it carried the right credentials. */
-  requests: Array<{ method: string; path: string; authorized: boolean }>;
+  /** Every request the server answered: method, path, whether it carried the right credentials, its Authorization header. */
+  requests: Array<{ method: string; path: string; authorized: boolean; authorization?: string }>;
   /** A copy of the folder without index.yaml (the mirror reads the archives themselves). */
   copyWithoutIndex(dest: string): Promise<string>;
   close(): Promise<void>;
@@ -191,7 +191,8 @@ async function serve(
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
     const authorized = !expected || req.headers.authorization === expected;
-    requests.push({ method: req.method ?? 'GET', path, authorized });
+    const { authorization } = req.headers;
+    requests.push({ method: req.method ?? 'GET', path, authorized, ...(authorization === undefined ? {} : { authorization }) });
     if (!authorized) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end('unauthorized');
     const file = normalize(join(root, path));
     if (!file.startsWith(root)) return void res.writeHead(400).end();

@@ -3,6 +3,7 @@ import type { CopySideOptions } from '../../flows/copy-charts.js';
 import { mirrorCharts, type MirrorResult, type MirrorVersionResult } from '../../flows/mirror.js';
 import { printJson, println, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
+import { promptHidden } from '../passphrase.js';
 import { repositoryLogin } from '../repository-login.js';
 import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
 
@@ -41,7 +42,7 @@ export async function mirrorCommand(source: string, destination: string, flags: 
       dryRun: flags.dryRun,
       jobs,
       passCredentials: flags.passCredentials,
-      ...(await repositoryLogin(flags)),
+      ...(await sourceLogin(flags)),
       sourceOptions: side(flags.fromPlainHttp, flags.fromCaFile, flags.fromInsecureSkipTlsVerify),
       destinationOptions: side(flags.toPlainHttp, flags.toCaFile, flags.toInsecureSkipTlsVerify),
       onProgress: (e) => (e.type === 'start' ? bar?.start(e.total) : bar?.done(e.done, e.result)),
@@ -63,6 +64,20 @@ export async function mirrorCommand(source: string, destination: string, flags: 
       `${t.copied} copied, ${t.skipped} already there, ${t.unsigned} unsigned, ${t.invalid} invalid, ${t.refused} refused, ${t.failed} failed; ${seconds} s`,
   );
   return bad === 0 ? 0 : 1;
+}
+
+/**
+ * The source repository's login: --username with --password-stdin, or a
+ * prompt on a terminal. Not CHARTPROV_PASSWORD, as pull --repo would: in a
+ * mirror that is the destination registry's password.
+ */
+async function sourceLogin(flags: MirrorFlags): Promise<{ username?: string; password?: string }> {
+  if (flags.username === undefined || flags.passwordStdin) return repositoryLogin(flags);
+  if (!process.stdin.isTTY)
+    throw new UsageError(`a password is required for --username ${flags.username}`, {
+      hint: "pipe it in with --password-stdin (CHARTPROV_PASSWORD is the destination registry's, never sent to the source)",
+    });
+  return { username: flags.username, password: await promptHidden('Password: ') };
 }
 
 function side(plainHttp: boolean | undefined, caFile: string | undefined, insecure: boolean | undefined): CopySideOptions {
@@ -97,6 +112,8 @@ function label(r: MirrorVersionResult, dryRun: boolean): string {
 
 function detail(r: MirrorVersionResult): string {
   if (r.code) return `error[${r.code}] ${r.reason ?? ''}`.trim();
+  // A version listed twice in the source, the same archive: why it is skipped.
+  if (r.status === 'skipped' && r.reason && r.provenance === undefined) return r.reason;
   const where = r.provenance === 'referrer' ? ' (prov attached)' : r.provenance === 'layer' ? ' (prov layer)' : '';
   if (r.signer) return r.signer.checked ? `signed by ${r.signer.userId}${where}` : `signer unchecked: key ${r.signer.keyId}${where}`;
   return r.status === 'unsigned' || r.provenance === 'none' ? 'no .prov' : '';
