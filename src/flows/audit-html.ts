@@ -5,6 +5,10 @@
  * registry or a key (repository names, tags, user ids, error messages) goes
  * through the `html` tag, which escapes it: a user id of `<script>` is text.
  */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { FileNotFoundError, FileWriteError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic-write.js';
 import { html, raw, type SafeHtml } from '../registry/ui/html.js';
 import type { AuditReport } from './audit.js';
@@ -120,6 +124,35 @@ export function renderAuditHtml(report: AuditReport): string {
       </body>
     </html> `;
   return page.value;
+}
+
+/**
+ * Fails before the audit, not after it, when the page could not be written:
+ * its folder missing (FILE_NOT_FOUND), not a folder or not writable, or the
+ * path itself a folder (FILE_WRITE_FAILED).
+ */
+export async function checkAuditHtmlDestination(path: string): Promise<void> {
+  const folder = dirname(resolve(path));
+  const hint = 'create the folder first or choose another path for --html';
+  let info;
+  try {
+    info = await stat(folder);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new FileNotFoundError(folder, 'destination folder', { hint, cause: err });
+    throw new FileWriteError(path, {
+      hint: `cannot reach the folder ${folder} (${code ?? 'error'}): choose another path for --html`,
+      cause: err,
+    });
+  }
+  if (!info.isDirectory()) throw new FileWriteError(path, { hint: `${folder} is not a folder: ${hint}` });
+  try {
+    await access(folder, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    throw new FileWriteError(path, { hint: `the folder ${folder} is not writable: choose another path for --html`, cause: err });
+  }
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new FileWriteError(path, { hint: `${path} is a folder: give a file name for --html` });
 }
 
 /** Writes the page atomically (temp file, then rename): a reader never sees half a report. */

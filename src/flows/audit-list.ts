@@ -3,10 +3,13 @@
  * differ in how they tell: Harbor's API lists a project's repositories to its
  * members (its catalog is for system admins), distribution has only the
  * catalog, and some registries refuse both. Tried in that order; when both
- * are refused, a path that names one repository is audited as that.
+ * are refused, a path that names one repository is audited as that. Harbor's
+ * API wants Basic credentials up front, so it is tried only on a registry
+ * that answers as Harbor without them, and with them only over https or to
+ * this machine.
  */
 import { ChartNotFoundError, isChartprovError, RepositoryListRefusedError } from '../errors.js';
-import { harborApiAuth, listCatalog, listHarborRepositories, underPrefix } from '../oci/catalog.js';
+import { harborApiAuth, harborBasicAllowed, listCatalog, listHarborRepositories, probeHarbor, underPrefix } from '../oci/catalog.js';
 import type { RegistryClient } from '../oci/client.js';
 
 /** How the repositories were found. */
@@ -21,8 +24,13 @@ export interface ListedRepositories {
 
 export interface ListRepositoriesContext {
   client: RegistryClient;
-  /** Makes the client that talks to Harbor's API (Basic credentials; not the registry's bearer state). */
-  apiClient: () => Promise<RegistryClient>;
+  /**
+   * Makes a client for Harbor's API, with its own auth state (not the
+   * registry's bearer tokens): with the credentials (sent as Basic up front,
+   * see harborApiAuth), or without any (`withCredentials` false: to ask
+   * whether the registry is Harbor at all, or to list anonymously).
+   */
+  apiClient: (withCredentials: boolean) => Promise<RegistryClient>;
   registry: string;
   /** The path prefix: a project, a folder in it, or one repository. */
   path: string;
@@ -37,7 +45,24 @@ export async function listAuditRepositories(ctx: ListRepositoriesContext): Promi
   const project = ctx.path.split('/')[0]!;
 
   const harbor = await attempt(notes, 'Harbor API', async () => {
-    const api = await ctx.apiClient();
+    // Is it Harbor? Asked without credentials: a password goes up front only to a registry that is.
+    const anon = await ctx.apiClient(false);
+    try {
+      const probe = await probeHarbor(anon, ctx.registry);
+      if (!probe.harbor) {
+        notes.push(`Harbor API: ${probe.why}`);
+        return undefined;
+      }
+      const base = anon.baseUrl(ctx.registry);
+      if (!harborBasicAllowed(base)) {
+        // Plain HTTP to another host: a public project still lists anonymously, else the catalog.
+        notes.push(`Harbor API: credentials not sent over plain HTTP to ${base.host}; listing anonymously`);
+        return await listHarborRepositories(anon, ctx.registry, project);
+      }
+    } finally {
+      await anon.close();
+    }
+    const api = await ctx.apiClient(true);
     try {
       await harborApiAuth(api, ctx.registry);
       return await listHarborRepositories(api, ctx.registry, project);
@@ -46,7 +71,7 @@ export async function listAuditRepositories(ctx: ListRepositoriesContext): Promi
     }
   });
   if (harbor) return found(underPrefix(harbor, ctx.path), 'harbor-api', notes, where);
-  if (harbor === undefined && notes.length === 0) notes.push('Harbor API: not there (404)');
+  if (harbor === undefined && !notes.some((n) => n.startsWith('Harbor API:'))) notes.push('Harbor API: not there (404)');
 
   const catalog = await attempt(notes, 'catalog', () => listCatalog(ctx.client, ctx.registry, { prefix: ctx.path }));
   if (catalog) return found(catalog, 'catalog', notes, where);

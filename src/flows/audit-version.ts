@@ -3,8 +3,8 @@
  * the answer needs. The manifest says whether it is a chart, where its
  * provenance layer is and the chart layer's digest, which IS the archive's
  * sha256 the prov must name: the chart itself is never downloaded. The
- * config gives name and version; the referrers are listed once; every prov
- * is fetched at the same time, then all are checked and judged.
+ * config gives name and version; the referrers are listed once; their provs
+ * are fetched a few at a time (REFERRER_JOBS), then all are checked and judged.
  */
 import { NotAChartArtifactError, RegistryError, VersionNotFoundError } from '../errors.js';
 import type { Descriptor } from '../oci/descriptor.js';
@@ -18,7 +18,7 @@ import { versionFromTag } from '../oci/version.js';
 import type { TrustRequirement, TrustVerdict } from '../policy/types.js';
 import { claimedSigner, DEFAULT_MAX_PROV_BYTES, parseProvenance } from '../provenance/index.js';
 import { checkSignatures, type SignatureCandidate, type SignatureCheck, type SignatureSource } from './chart-signatures.js';
-import { toCodedError, type CodedError } from './pool.js';
+import { runPool, toCodedError, type CodedError } from './pool.js';
 import { listedProvenances } from './referrer-provenance.js';
 
 /**
@@ -82,6 +82,9 @@ export interface AuditedVersion {
   /** For `error` (what failed) and `not-a-chart` (what it is instead). */
   error?: CodedError;
 }
+
+/** Referrers of one version read at once. */
+const REFERRER_JOBS = 8;
 
 export interface VersionContext {
   repo: Repository;
@@ -169,7 +172,8 @@ async function referrerSignatures(ctx: VersionContext, digest: string): Promise<
       digest: d,
     }));
   }
-  const read = await Promise.all(listed.map(async (l) => ({ ...l, text: await readReferrer(repo, l.digest) })));
+  // Bounded: a version can have any number of referrers, and the versions themselves run in parallel.
+  const read = await runPool(listed, REFERRER_JOBS, async (l) => ({ ...l, text: await readReferrer(repo, l.digest) }));
   return read.filter((r) => r.text !== undefined).map((r) => ({ source: r.source, location: r.digest, text: r.text! }));
 }
 

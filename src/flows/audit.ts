@@ -100,7 +100,12 @@ export async function auditRegistry(opts: AuditOptions): Promise<AuditReport> {
   return withRegistryClient({ ...opts, registries, clientOptions: { ...opts.clientOptions, connections } }, async (client) => {
     const listed = ref.tag
       ? { repositories: [ref.repository], listing: 'given' as const, notes: [] }
-      : await listAuditRepositories({ client, apiClient: () => apiClient(opts, registries), registry: ref.registry, path: ref.repository });
+      : await listAuditRepositories({
+          client,
+          apiClient: (withCredentials) => apiClient(opts, registries, withCredentials),
+          registry: ref.registry,
+          path: ref.repository,
+        });
     opts.onProgress?.({ type: 'listed', repositories: listed.repositories.length, listing: listed.listing });
 
     const perRepo = await runPool(listed.repositories, jobs, (name) => tagsOf(client.repository(ref.registry, name), ref.tag));
@@ -204,19 +209,20 @@ function summarize(repositories: number, versions: AuditedVersion[]): AuditSumma
 
 /**
  * The client for Harbor's API: its own auth state (Basic up front, see
- * harborApiAuth), the same connection settings and credentials.
+ * harborApiAuth), the same connection settings; the credentials only when
+ * `withCredentials` (none at all to ask whether the registry is Harbor).
  */
-function apiClient(opts: AuditOptions, registries: string[]): Promise<RegistryClient> {
+function apiClient(opts: AuditOptions, registries: string[], withCredentials: boolean): Promise<RegistryClient> {
   return RegistryClient.create({
     plainHttp: opts.plainHttp,
     caFile: opts.caFile,
     certFile: opts.certFile,
     keyFile: opts.keyFile,
     insecureSkipTlsVerify: opts.insecureSkipTlsVerify,
-    credentials: credentialStoreFor({ ...opts, registries }),
+    ...(withCredentials ? { credentials: credentialStoreFor({ ...opts, registries }) } : {}),
     env: opts.env,
     connections: 2,
-    ...(opts.clientOptions?.credential ? { credential: opts.clientOptions.credential } : {}),
+    ...(withCredentials && opts.clientOptions?.credential ? { credential: opts.clientOptions.credential } : {}),
     ...(opts.clientOptions?.trace ? { trace: opts.clientOptions.trace } : {}),
   });
 }
