@@ -60,6 +60,46 @@ export function progress(label: string, total: number): { tick(done: number): vo
   };
 }
 
+/**
+ * `VERB [#####-----] done/total  note` on stderr when it is a terminal,
+ * redrawn at most every 80 ms (always for the last item); silent otherwise.
+ */
+export function progressBar(verb: string): { start(total: number): void; update(done: number, note?: string): void; end(): void } {
+  const tty = process.stderr.isTTY === true;
+  let total = 0;
+  let last = 0;
+  let shown = false;
+  const draw = (done: number, note: string | undefined, force: boolean) => {
+    if (!tty || total === 0) return;
+    const now = Date.now();
+    if (!force && now - last < 80) return;
+    last = now;
+    const width = 24;
+    const fill = Math.round((done / total) * width);
+    process.stderr.write(`\r${verb} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${done}/${total}${note ? `  ${note}` : ''}\x1b[K`);
+    shown = true;
+  };
+  return {
+    start(t) {
+      total = t;
+      draw(0, undefined, true);
+    },
+    update(done, note) {
+      draw(done, note, done === total);
+    },
+    end() {
+      if (shown) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
 /** `chartprov … | head` closes our stdout early: stop quietly, as Unix tools do. */
 export function exitQuietlyOnClosedPipe(): void {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {

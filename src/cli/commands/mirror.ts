@@ -1,11 +1,10 @@
 import { UsageError } from '../../errors.js';
-import type { CopySideOptions } from '../../flows/copy-charts.js';
 import { mirrorCharts, type MirrorResult, type MirrorVersionResult } from '../../flows/mirror.js';
-import { printJson, println, warn } from '../output.js';
+import { printJson, println, progressBar, warn } from '../output.js';
 import type { OutputFormat } from '../output.js';
 import { promptHidden } from '../passphrase.js';
 import { repositoryLogin } from '../repository-login.js';
-import { registryOptionsFromFlags, type RegistryFlags } from '../registry-flags.js';
+import { registryOptionsFromFlags, sideOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface MirrorFlags extends RegistryFlags {
   keyring?: string[];
@@ -29,6 +28,7 @@ export async function mirrorCommand(source: string, destination: string, flags: 
   const jobs = Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, not ${flags.jobs}`);
   const bar = flags.output === 'json' ? undefined : progressBar(flags.dryRun ? 'checking' : 'mirroring');
+  let notMirrored = 0;
   const started = Date.now();
   let result: MirrorResult;
   try {
@@ -43,9 +43,21 @@ export async function mirrorCommand(source: string, destination: string, flags: 
       jobs,
       passCredentials: flags.passCredentials,
       ...(await sourceLogin(flags)),
-      sourceOptions: side(flags.fromPlainHttp, flags.fromCaFile, flags.fromInsecureSkipTlsVerify),
-      destinationOptions: side(flags.toPlainHttp, flags.toCaFile, flags.toInsecureSkipTlsVerify),
-      onProgress: (e) => (e.type === 'start' ? bar?.start(e.total) : bar?.done(e.done, e.result)),
+      sourceOptions: sideOptions({
+        plainHttp: flags.fromPlainHttp,
+        caFile: flags.fromCaFile,
+        insecureSkipTlsVerify: flags.fromInsecureSkipTlsVerify,
+      }),
+      destinationOptions: sideOptions({
+        plainHttp: flags.toPlainHttp,
+        caFile: flags.toCaFile,
+        insecureSkipTlsVerify: flags.toInsecureSkipTlsVerify,
+      }),
+      onProgress: (e) => {
+        if (e.type === 'start') return bar?.start(e.total);
+        if (e.result.status === 'invalid' || e.result.status === 'refused' || e.result.status === 'failed') notMirrored++;
+        bar?.update(e.done, notMirrored ? `${notMirrored} not mirrored` : undefined);
+      },
     });
   } finally {
     bar?.end();
@@ -80,14 +92,6 @@ async function sourceLogin(flags: MirrorFlags): Promise<{ username?: string; pas
   return { username: flags.username, password: await promptHidden('Password: ') };
 }
 
-function side(plainHttp: boolean | undefined, caFile: string | undefined, insecure: boolean | undefined): CopySideOptions {
-  const o: CopySideOptions = {};
-  if (plainHttp) o.plainHttp = true;
-  if (caFile) o.caFile = caFile;
-  if (insecure) o.insecureSkipTlsVerify = true;
-  return o;
-}
-
 /** One row per version: status, name, version, then the signer, or why not. */
 function printTable(result: MirrorResult): void {
   const rows = result.results.map((r) => [label(r, result.dryRun), r.name, r.version, detail(r)] as const);
@@ -120,35 +124,3 @@ function detail(r: MirrorVersionResult): string {
 }
 
 /** `mirroring [#####-----] 12/30  3 invalid` on stderr when it is a terminal; silent otherwise. */
-function progressBar(verb: string): { start(total: number): void; done(n: number, r: MirrorVersionResult): void; end(): void } {
-  const tty = process.stderr.isTTY === true;
-  let total = 0;
-  let bad = 0;
-  let last = 0;
-  let shown = false;
-  const draw = (done: number, force: boolean) => {
-    if (!tty || total === 0) return;
-    const now = Date.now();
-    if (!force && now - last < 80) return;
-    last = now;
-    const width = 24;
-    const fill = Math.round((done / total) * width);
-    process.stderr.write(
-      `\r${verb} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${done}/${total}${bad ? `  ${bad} not mirrored` : ''}\x1b[K`,
-    );
-    shown = true;
-  };
-  return {
-    start(t) {
-      total = t;
-      draw(0, true);
-    },
-    done(n, r) {
-      if (r.status === 'invalid' || r.status === 'refused' || r.status === 'failed') bad++;
-      draw(n, n === total);
-    },
-    end() {
-      if (shown) process.stderr.write('\r\x1b[K');
-    },
-  };
-}
