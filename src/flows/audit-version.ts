@@ -6,20 +6,20 @@
  * config gives name and version; the referrers are listed once; their provs
  * are fetched a few at a time (REFERRER_JOBS), then all are checked and judged.
  */
-import { NotAChartArtifactError, RegistryError, VersionNotFoundError } from '../errors.js';
-import type { Descriptor } from '../oci/descriptor.js';
+import { NotAChartArtifactError, RegistryError } from '../errors.js';
 import { isDigest } from '../oci/digest.js';
 import { parseHelmManifest, type HelmManifest } from '../oci/helm-artifact.js';
 import { OCI_INDEX } from '../oci/helm-media.js';
-import { PROVENANCE_ARTIFACT_TYPE, provenanceLayerOf } from '../oci/provenance-artifact.js';
+import { PROVENANCE_ARTIFACT_TYPE } from '../oci/provenance-artifact.js';
 import { fallbackTag, hasReferrersApi } from '../oci/referrers.js';
 import type { Repository } from '../oci/repository.js';
 import { versionFromTag } from '../oci/version.js';
 import type { TrustRequirement, TrustVerdict } from '../policy/types.js';
-import { claimedSigner, DEFAULT_MAX_PROV_BYTES, parseProvenance } from '../provenance/index.js';
+import { claimedSigner, parseProvenance } from '../provenance/index.js';
 import { checkSignatures, type SignatureCandidate, type SignatureCheck, type SignatureSource } from './chart-signatures.js';
 import { runPool, toCodedError, type CodedError } from './pool.js';
-import { listedProvenances } from './referrer-provenance.js';
+import { listedProvenances, readProvenanceLayer, readProvenanceReferrer } from './referrer-provenance.js';
+import { parseChartConfig } from './resolve-chart.js';
 
 /**
  * - `valid`: at least one signature verifies with the keys (the policy may still refuse it: see `policy`).
@@ -143,7 +143,10 @@ function statusOf(checks: SignatureCheck[]): AuditStatus {
 /** The provenance layer and every provenance referrer, fetched in parallel. */
 async function signaturesOf(ctx: VersionContext, manifest: HelmManifest, digest: string): Promise<SignatureCandidate[]> {
   const layer = manifest.prov;
-  const [layerText, referrers] = await Promise.all([layer ? readProv(ctx.repo, layer) : undefined, referrerSignatures(ctx, digest)]);
+  const [layerText, referrers] = await Promise.all([
+    layer ? readProvenanceLayer(ctx.repo, layer) : undefined,
+    referrerSignatures(ctx, digest),
+  ]);
   return [
     ...(layer && layerText !== undefined ? [{ source: 'layer' as const, location: layer.digest, text: layerText }] : []),
     ...referrers,
@@ -173,7 +176,10 @@ async function referrerSignatures(ctx: VersionContext, digest: string): Promise<
     }));
   }
   // Bounded: a version can have any number of referrers, and the versions themselves run in parallel.
-  const read = await runPool(listed, REFERRER_JOBS, async (l) => ({ ...l, text: await readReferrer(repo, l.digest) }));
+  const read = await runPool(listed, REFERRER_JOBS, async (l) => ({
+    ...l,
+    text: await readProvenanceReferrer(repo, l.digest, { tooLarge: 'error' }),
+  }));
   return read.filter((r) => r.text !== undefined).map((r) => ({ source: r.source, location: r.digest, text: r.text! }));
 }
 
@@ -194,25 +200,6 @@ function fallbackEntries(index: Buffer, subject: string): string[] {
   return [...new Set(digests)];
 }
 
-/** A referrer's .prov; undefined when it is gone (a stale fallback entry) or is not a provenance artifact. */
-async function readReferrer(repo: Repository, digest: string): Promise<string | undefined> {
-  let manifest;
-  try {
-    manifest = await repo.fetchManifest(digest);
-  } catch (err) {
-    if (err instanceof VersionNotFoundError) return undefined;
-    throw err;
-  }
-  const layer = provenanceLayerOf(manifest.bytes);
-  return layer ? readProv(repo, layer) : undefined;
-}
-
-async function readProv(repo: Repository, layer: Descriptor): Promise<string> {
-  if (layer.size > DEFAULT_MAX_PROV_BYTES)
-    throw new RegistryError(`the provenance layer ${layer.digest} of ${repo} is ${layer.size} bytes, larger than any provenance file`);
-  return (await repo.fetchBlobBytes(layer, DEFAULT_MAX_PROV_BYTES)).toString('utf8');
-}
-
 /**
  * The chart's name and version: from the manifest annotations `helm push`
  * writes (title, version; a chart's own annotations cannot replace them),
@@ -224,20 +211,7 @@ async function nameAndVersion(repo: Repository, manifest: HelmManifest): Promise
   const name = manifest.annotations['org.opencontainers.image.title'];
   const version = manifest.annotations['org.opencontainers.image.version'];
   if (name && version) return { name, version };
-  return readConfig(repo, manifest.config);
-}
-
-async function readConfig(repo: Repository, config: Descriptor): Promise<{ name: string; version: string }> {
-  const bytes = await repo.fetchBlobBytes(config, 1 << 20);
-  let parsed: { name?: unknown; version?: unknown };
-  try {
-    parsed = JSON.parse(bytes.toString('utf8')) as typeof parsed;
-  } catch (cause) {
-    throw new RegistryError(`the chart config ${config.digest} of ${repo} is not valid JSON`, undefined, { cause });
-  }
-  if (typeof parsed.name !== 'string' || typeof parsed.version !== 'string')
-    throw new RegistryError(`the chart config ${config.digest} of ${repo} has no chart name and version`);
-  return { name: parsed.name, version: parsed.version };
+  return parseChartConfig(await repo.fetchBlobBytes(manifest.config, 1 << 20), `${repo} (config ${manifest.config.digest})`);
 }
 
 /** A check as the report shows it: the signer (claimed when unverified) and the policy's word on it. */

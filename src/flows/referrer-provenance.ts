@@ -3,7 +3,8 @@
  * any tool that stores a .prov with `subject` = the chart), found through
  * the referrers API or the fallback tag.
  */
-import { VersionNotFoundError } from '../errors.js';
+import { RegistryError, VersionNotFoundError } from '../errors.js';
+import type { Descriptor } from '../oci/descriptor.js';
 import { DEFAULT_MAX_PROV_BYTES } from '../provenance/parse.js';
 import { PROVENANCE_ARTIFACT_TYPE, provenanceLayerOf } from '../oci/provenance-artifact.js';
 import { listReferrers, type ReferrersMode } from '../oci/referrers.js';
@@ -56,8 +57,16 @@ export async function attachedProvenances(repo: Repository, subject: string): Pr
   return out;
 }
 
-/** The .prov of one provenance referrer; undefined when it is gone or not a readable provenance artifact. */
-export async function readProvenanceReferrer(repo: Repository, digest: string): Promise<string | undefined> {
+/**
+ * The .prov of one provenance referrer; undefined when it is gone or not a
+ * provenance artifact. A provenance layer larger than any .prov is skipped,
+ * or with `tooLarge: 'error'` (audit: say so) a RegistryError.
+ */
+export async function readProvenanceReferrer(
+  repo: Repository,
+  digest: string,
+  opts: { tooLarge?: 'skip' | 'error' } = {},
+): Promise<string | undefined> {
   let manifest;
   try {
     manifest = await repo.fetchManifest(digest);
@@ -67,6 +76,14 @@ export async function readProvenanceReferrer(repo: Repository, digest: string): 
     throw err;
   }
   const layer = provenanceLayerOf(manifest.bytes);
-  if (!layer || layer.size > DEFAULT_MAX_PROV_BYTES) return undefined;
+  if (!layer) return undefined;
+  if (layer.size > DEFAULT_MAX_PROV_BYTES && opts.tooLarge !== 'error') return undefined;
+  return readProvenanceLayer(repo, layer);
+}
+
+/** A provenance layer's text; one claiming more bytes than any .prov is a RegistryError, never read. */
+export async function readProvenanceLayer(repo: Repository, layer: Descriptor): Promise<string> {
+  if (layer.size > DEFAULT_MAX_PROV_BYTES)
+    throw new RegistryError(`the provenance layer ${layer.digest} of ${repo} is ${layer.size} bytes, larger than any provenance file`);
   return (await repo.fetchBlobBytes(layer, DEFAULT_MAX_PROV_BYTES)).toString('utf8');
 }
