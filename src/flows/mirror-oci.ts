@@ -133,13 +133,21 @@ async function judgeAndTransfer(
     await Promise.all([
       dst.pushBlob({ bytes: read.config }, { digest: chart.config.digest, assumeAbsent: true }),
       read.prov ? dst.pushBlob({ bytes: read.prov }, { digest: chart.prov!.digest, assumeAbsent: true }) : undefined,
-      copy.copier.copyBlob(chart.chart, emptyStats()),
+      chart.chart.size <= SMALL_CHART_BYTES
+        ? // The tag is new, so the archive is almost surely too: GET it whole and send it in
+          // one request instead of HEAD, open and PUT. Re-sending one left by an interrupted
+          // run is harmless; bigger archives are streamed after a HEAD, as copy does.
+          src.fetchBlobBytes(chart.chart, SMALL_CHART_BYTES).then((bytes) => dst.pushBlob({ bytes }, { digest: chart.chart.digest, assumeAbsent: true }))
+        : copy.copier.copyBlob(chart.chart, emptyStats()),
     ]);
     await dst.pushManifest(tag, chart.manifestBytes, chart.mediaType);
     return { result: { ...result, status: fresh, digest: chart.digest } };
   }
   return { result: { ...result, status: fresh }, moved: await transferVersion(copy, tag, tag) };
 }
+
+/** Chart archives up to this size are held in memory between source and destination (--jobs of them at most). */
+const SMALL_CHART_BYTES = 1024 * 1024;
 
 interface ReadVersion {
   meta: { name: string; version: string };
