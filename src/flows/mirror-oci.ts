@@ -179,7 +179,8 @@ async function readVersion(copy: CopyContext, chart: ResolvedChart): Promise<Rea
   const candidates: SignatureCandidate[] = prov ? [{ source: 'layer', location: chart.prov!.digest, text: prov.toString('utf8') }] : [];
   const referrers = listed?.referrers ?? [];
   for (const r of referrers.filter((x) => x.artifactType === PROVENANCE_ARTIFACT_TYPE)) {
-    const text = await readProvenanceReferrer(src, r.digest);
+    // One too large to be a .prov would still be copied as a referrer: the version fails, said why.
+    const text = await readProvenanceReferrer(src, r.digest, { tooLarge: 'error' });
     if (text !== undefined) candidates.push({ source: listed!.mode === 'api' ? 'referrer' : 'fallback-tag', location: r.digest, text });
   }
   const parts = manifestParts({ bytes: chart.manifestBytes, mediaType: chart.mediaType, digest: chart.digest }, chart.reference);

@@ -259,25 +259,31 @@ describe('chartprov mirror', () => {
     assert.equal(again.totals.skipped, alpha.length);
   });
 
-  test('OCI → OCI, provenance layers: a chart whose attached .prov is about another chart stays out', async () => {
+  test('OCI → OCI, provenance layers: a chart whose attached .prov is about another chart, or too large to be one, stays out', async () => {
     // beta 0.1.0 in the first mirror gets a referrer holding gamma's .prov: the source now has an invalid signature.
     const victim = first.results.find((r) => r.name === 'beta' && r.version === '0.1.0')!;
+    // Another beta version gets a "provenance" referrer of 1 MiB and more: no .prov is that large.
+    const bloated = first.results.find((r) => r.name === 'beta' && r.status === 'copied' && r.version !== '0.1.0')!;
     const other = farm.versions.find((v) => v.name === 'gamma' && v.prov === 'good')!;
     const client = await RegistryClient.create({ plainHttp: true });
     try {
       const repo = client.repository(dr.host, 'charts/beta');
       const text = await readFile(join(farm.dir, `${other.file}.prov`));
-      const m = await repo.fetchManifest(victim.digest!);
-      const artifact = provenanceArtifact({
-        subject: { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length },
-        prov: text,
-        fileName: `${other.file}.prov`,
-        chart: { name: 'beta', version: '0.1.0' },
-        signer: { keyId: '0000000000000000' },
-      });
-      await repo.pushBlob({ bytes: Buffer.from(OCI_EMPTY_BYTES) }, { digest: OCI_EMPTY_CONFIG.digest });
-      await repo.pushBlob({ bytes: text }, { digest: artifact.provLayer.digest });
-      await attachReferrer(repo, m.digest, artifact.manifestBytes, { settleMs: 1 });
+      const attach = async (subject: MirrorVersionResult, prov: Buffer) => {
+        const m = await repo.fetchManifest(subject.digest!);
+        const artifact = provenanceArtifact({
+          subject: { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length },
+          prov,
+          fileName: `${other.file}.prov`,
+          chart: { name: 'beta', version: subject.version },
+          signer: { keyId: '0000000000000000' },
+        });
+        await repo.pushBlob({ bytes: Buffer.from(OCI_EMPTY_BYTES) }, { digest: OCI_EMPTY_CONFIG.digest });
+        await repo.pushBlob({ bytes: prov }, { digest: artifact.provLayer.digest });
+        await attachReferrer(repo, m.digest, artifact.manifestBytes, { settleMs: 1 });
+      };
+      await attach(victim, text);
+      await attach(bloated, Buffer.concat([text, Buffer.alloc(1024 * 1024, 0x20)]));
     } finally {
       await client.close();
     }
@@ -293,12 +299,16 @@ describe('chartprov mirror', () => {
     const bad = out.results.find((r) => r.version === '0.1.0')!;
     assert.equal(bad.status, 'invalid');
     assert.equal(bad.code, 'PROV_MISMATCH');
+    const big = out.results.find((r) => r.version === bloated.version)!;
+    assert.equal(big.status, 'failed', JSON.stringify(big));
+    assert.match(big.reason ?? '', /larger than any provenance file/);
     const dst = await emb.client(emb.admin);
     try {
       const repo = dst.repository(emb.host, 'copied/beta');
       const tags = await repo.listTags();
       assert.ok(!tags.includes('0.1.0'), 'the version with an invalid signature is not mirrored');
-      for (const r of out.results.filter((x) => x !== bad)) {
+      assert.ok(!tags.includes(bloated.version), 'the version with an oversized provenance referrer is not mirrored');
+      for (const r of out.results.filter((x) => x !== bad && x !== big)) {
         assert.equal(r.status, first.results.find((x) => key(x) === key(r))!.status, key(r));
         assert.equal((await repo.fetchManifest(r.version)).digest, first.results.find((x) => key(x) === key(r))!.digest, key(r));
       }
