@@ -125,8 +125,12 @@ async function judgeAndTransfer(
     throw new DestinationExistsError(`${dst.refText(tag)} exists and is another manifest (${there.digest}, not ${chart.digest})`, {
       hint: 'chart versions are meant to be immutable: mirror into another path, or delete that version first',
     });
-  if (ctx.dryRun) return { result: { ...result, status: there ? 'skipped' : fresh, digest: chart.digest } };
-  if (read.referrers === 0 && read.simple) {
+  if (ctx.dryRun) {
+    // A version already there is still written to when a referrer of it is missing there.
+    const incomplete = there && read.referrers.length > 0 && (await missingReferrers(dst, chart.digest, read.referrers)) > 0;
+    return { result: { ...result, status: there && !incomplete ? 'skipped' : fresh, digest: chart.digest } };
+  }
+  if (read.referrers.length === 0 && read.simple) {
     // Nothing refers to the chart: its manifest and blobs are all there is, and the config and
     // .prov are in memory already (read to judge it). The same bytes, so the same digests.
     if (there) return { result: { ...result, status: 'skipped', digest: chart.digest } };
@@ -149,6 +153,12 @@ async function judgeAndTransfer(
 /** Chart archives up to this size are held in memory between source and destination (--jobs of them at most). */
 const SMALL_CHART_BYTES = 1024 * 1024;
 
+/** How many of `wanted` the destination does not list as referrers of `subject`. */
+async function missingReferrers(dst: Repository, subject: string, wanted: string[]): Promise<number> {
+  const have = new Set((await listReferrers(dst, subject)).referrers.map((r) => r.digest));
+  return wanted.filter((d) => !have.has(d)).length;
+}
+
 interface ReadVersion {
   meta: { name: string; version: string };
   config: Buffer;
@@ -156,8 +166,8 @@ interface ReadVersion {
   prov?: Buffer;
   /** Every .prov the chart has: its layer, its provenance referrers. */
   candidates: SignatureCandidate[];
-  /** Referrers of any kind (provenance, cosign, SBOM…). */
-  referrers: number;
+  /** Digests of its referrers of any kind (provenance, cosign, SBOM…). */
+  referrers: string[];
   /** Config, chart layer and at most a provenance layer: nothing else to copy. */
   simple: boolean;
 }
@@ -189,7 +199,7 @@ async function readVersion(copy: CopyContext, chart: ResolvedChart): Promise<Rea
     config,
     ...(prov ? { prov } : {}),
     candidates,
-    referrers: referrers.length,
+    referrers: referrers.map((r) => r.digest),
     simple: parts.children.length === 0 && parts.blobs.length === (chart.prov ? 3 : 2),
   };
 }

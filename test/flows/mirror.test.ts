@@ -18,7 +18,8 @@ import {
   type MirrorVersionResult,
 } from '../../src/index.js';
 import { parseHelmManifest } from '../../src/oci/helm-artifact.js';
-import { OCI_EMPTY_BYTES, OCI_EMPTY_CONFIG } from '../../src/oci/helm-media.js';
+import { digestOf } from '../../src/oci/digest.js';
+import { OCI_EMPTY_BYTES, OCI_EMPTY_CONFIG, OCI_MANIFEST } from '../../src/oci/helm-media.js';
 import { PROVENANCE_ARTIFACT_TYPE } from '../../src/oci/provenance-artifact.js';
 import { buildChartFarm, type ChartFarm } from '../peers/chart-farm.js';
 import { helloWorldSource } from '../peers/charts.js';
@@ -257,6 +258,58 @@ describe('chartprov mirror', () => {
       env: { ...process.env, ...embEnv(), CHARTPROV_REGISTRY: emb.host },
     });
     assert.equal(again.totals.skipped, alpha.length);
+
+    // An SBOM attached at the source afterwards: --dry-run says that version would be written, then a run adds it.
+    const signed = out.results.find((r) => r.status === 'copied')!;
+    const srcWrite = await emb.client(emb.admin);
+    let sbom: string;
+    try {
+      const repo = srcWrite.repository(emb.host, 'attached/alpha');
+      const subject = await repo.fetchManifest(signed.version);
+      const layer = Buffer.from('{"spdxVersion":"SPDX-2.3"}');
+      const manifest = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          artifactType: 'application/spdx+json',
+          config: OCI_EMPTY_CONFIG,
+          layers: [{ mediaType: 'application/spdx+json', digest: digestOf(layer), size: layer.length }],
+          subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.bytes.length },
+        }),
+      );
+      await repo.pushBlob({ bytes: Buffer.from(OCI_EMPTY_BYTES) }, { digest: OCI_EMPTY_CONFIG.digest });
+      await repo.pushBlob({ bytes: layer });
+      await attachReferrer(repo, subject.digest, manifest, { settleMs: 1 });
+      sbom = digestOf(manifest);
+    } finally {
+      await srcWrite.close();
+    }
+    const oncemore = (dryRun: boolean) =>
+      mirrorCharts({
+        source: src,
+        destination: `oci://${dr.host}/from-oci`,
+        plainHttp: true,
+        keyrings: farm.pubrings,
+        env: { ...process.env, ...embEnv(), CHARTPROV_REGISTRY: emb.host },
+        settleMs: 1,
+        dryRun,
+      });
+    const planned = await oncemore(true);
+    assert.deepEqual(
+      planned.results.filter((r) => r.status !== 'skipped').map(key),
+      [key(signed)],
+      'the dry run names the version whose SBOM is missing at the destination',
+    );
+    const added = await oncemore(false);
+    assert.deepEqual(added.results.filter((r) => r.status !== 'skipped').map(key), [key(signed)]);
+    const reader = await RegistryClient.create({ plainHttp: true });
+    try {
+      const listed = await listReferrers(reader.repository(dr.host, 'from-oci/alpha'), signed.digest!);
+      assert.ok(listed.referrers.some((r) => r.digest === sbom), 'the SBOM reached the destination');
+    } finally {
+      await reader.close();
+    }
+    assert.equal((await oncemore(true)).totals.skipped, alpha.length, 'then nothing is left to write');
   });
 
   test('OCI → OCI, provenance layers: a chart whose attached .prov is about another chart, or too large to be one, stays out', async () => {
