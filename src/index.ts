@@ -135,6 +135,8 @@ export type {
 } from './flows/serve-accounts.js';
 export { collectRegistryGarbage } from './flows/serve-gc.js';
 export type { CollectRegistryGarbageOptions, GcReport } from './flows/serve-gc.js';
+export { checkRegistryStorage } from './registry/storage/check.js';
+export type { CheckStorageOptions, StorageCheckReport, StorageLeftover, StorageProblem, StorageProblemKind } from './registry/storage/check.js';
 export { runDemo } from './flows/demo.js';
 export type { DemoOptions, DemoStep, DemoStepId, DemoTranscript } from './flows/demo.js';
 export { mirrorCharts } from './flows/mirror.js';

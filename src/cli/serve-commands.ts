@@ -157,4 +157,13 @@ export function registerServeCommands(program: Command, { action, outputOption, 
     .addOption(dataOption())
     .addOption(outputOption())
     .action(action(async () => (await import('./commands/serve-gc.js')).serveGcCommand));
+
+  serve
+    .command('check')
+    .description(
+      're-hash every blob and check every manifest, tag and link; exit 1 on damage (stop the server first: check locks the data folder)',
+    )
+    .addOption(dataOption())
+    .addOption(outputOption())
+    .action(action(async () => (await import('./commands/serve-check.js')).serveCheckCommand));
 }

@@ -7,7 +7,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { acquireDataLock, createFilesystemStorage, type RegistryStorage } from './storage/index.js';
+import { acquireDataLock, createFilesystemStorage, removeInterruptedWrites, type RegistryStorage } from './storage/index.js';
 import { checkRepoName } from './storage/names.js';
 import { INITIAL_ADMIN } from './auth/accounts.js';
 import { AccessControl, type Caller } from './auth/control.js';
@@ -17,7 +17,7 @@ import type { TokenSettings } from './auth/tokens.js';
 import { authorize, type RegistryRequest } from './guard.js';
 import { harborApiRoute } from './harbor/api.js';
 import { blobRoute, methodNotAllowed } from './routes/blobs.js';
-import type { RegistryLimits, RouteContext } from './routes/context.js';
+import { drainBody, type RegistryLimits, type RouteContext } from './routes/context.js';
 import { HttpError, sendError, toHttpError } from './routes/errors.js';
 import { MANIFEST_MAX_BYTES, manifestRoute, referrersRoute } from './routes/manifests.js';
 import { catalogRoute, tagsRoute } from './routes/tags.js';
@@ -134,6 +134,9 @@ async function start(opts: StartRegistryOptions, release: () => Promise<void>): 
       resolve();
     });
   });
+  // In the background: on a large store the walk takes a while, and nothing reads temp files meanwhile.
+  let closing = false;
+  const sweeping = removeInterruptedWrites(opts.dataDir, () => closing).catch(() => 0);
   const port = (server.address() as AddressInfo).port;
   const hostPart = bindHost.includes(':') ? `[${bindHost}]` : bindHost;
   const host = `${hostPart}:${port}`;
@@ -150,6 +153,8 @@ async function start(opts: StartRegistryOptions, release: () => Promise<void>): 
           server.closeAllConnections();
         });
       } finally {
+        closing = true;
+        await sweeping;
         await release();
       }
     },
@@ -183,7 +188,7 @@ async function handle(state: ServerState, req: IncomingMessage, res: ServerRespo
       return;
     }
     // A body the route did not read must be drained for the connection to stay usable.
-    if (!req.readableEnded) req.resume();
+    drainBody(req);
     sendError(res, httpError, req.method === 'HEAD');
   }
 }

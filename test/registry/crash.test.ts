@@ -13,7 +13,9 @@ import { request as httpRequest } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Accounts } from '../../src/registry/auth/accounts.js';
+import { checkRegistryStorage } from '../../src/registry/storage/check.js';
 import { ADMIN_PASSWORD, fetchToken, spawnEmbedded, type Creds, type SpawnedRegistry } from '../peers/embedded.js';
+import { recordFigure } from '../peers/figures.js';
 import { tempDir } from '../peers/tmp.js';
 
 const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -285,6 +287,13 @@ describe('kill -9 of the embedded registry', () => {
     lap('data walk');
     console.log(`upload phases (ms): ${laps.join(', ')}`);
     assert.equal(report.uploads, 0, 'committed uploads are gone');
+    recordFigure({
+      area: 'faults',
+      item: 'kill -9 of the registry while a 64 MiB chunked upload streams',
+      tried: 1,
+      outcome: 'blob unknown after restart, upload resumed by id and committed after a re-hash; every blob re-hashes',
+      lost: 0,
+    });
   });
 
   it('during manifest PUTs: after restart every tag resolves to intact bytes, acknowledged pushes are all there', async () => {
@@ -377,6 +386,13 @@ describe('kill -9 of the embedded registry', () => {
       );
     }
     console.log(`temp files left by killed writes (invisible to readers): ${tempLeft}`);
+    recordFigure({
+      area: 'faults',
+      item: 'kill -9 of the registry during 8 concurrent manifest PUTs (some 512 KiB), one tag shared',
+      tried: 3,
+      outcome: `${acked.size} acknowledged manifests all served intact after restarts; every tag resolves`,
+      lost: 0,
+    });
   });
 
   it("a second server on the same data folder is refused while one runs; a killed one's lock is taken over", async () => {
@@ -419,5 +435,19 @@ describe('kill -9 of the embedded registry', () => {
     const noAuth = await fetch(url('/v2/'));
     await noAuth.arrayBuffer();
     assert.equal(noAuth.status, 401);
+  });
+
+  it('after all the kills, stopped cleanly: the storage check finds no problem, and the restarts removed the killed writes’ temp files', async () => {
+    await reg!.stop();
+    const report = await checkRegistryStorage({ dataDir });
+    assert.deepEqual(report.problems, []);
+    assert.deepEqual(
+      report.leftovers.filter((l) => l.kind === 'temp-file'),
+      [],
+    );
+    assert.ok(report.manifests > 3 * PER_ROUND && report.tags > 3 * PER_ROUND, `${report.manifests} manifests, ${report.tags} tags`);
+    console.log(
+      `storage check: ${report.blobs} blobs, ${report.manifests} manifests, ${report.tags} tags, ${report.leftovers.length} empty folders, ${report.uploads} uploads`,
+    );
   });
 });

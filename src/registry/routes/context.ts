@@ -55,22 +55,42 @@ export function paginate(all: string[], url: URL): { page: string[]; next?: { n:
 /**
  * A small request body read whole, refused with `tooLarge()` past `limit`
  * bytes (also when Content-Length says so up front); the rest is drained so
- * the connection stays usable for the error response.
+ * the connection stays usable for the error response and the next request.
  */
 export async function readBodyLimited(req: IncomingMessage, limit: number, tooLarge: () => Error): Promise<Buffer> {
   if (Number(req.headers['content-length'] ?? '0') > limit) {
     req.resume();
     throw tooLarge();
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      throw tooLarge();
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  // Listeners, not `for await (… of req)`: leaving that loop early destroys the request
+  // unread, and its keep-alive connection then hangs on the next request.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return; // draining
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        chunks.length = 0;
+        reject(tooLarge());
+      } else chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('close', () => reject(new Error('request closed before its body ended')));
+  });
+}
+
+/**
+ * Reads and discards the rest of a request body, so that an error response
+ * goes out on a connection that can carry the next request.
+ */
+export function drainBody(req: IncomingMessage): void {
+  if (req.readableEnded || req.destroyed) return;
+  req.resume();
+  // An async iterator that has just let go of the stream takes its 'readable' listener off
+  // on the next tick, and until then resume() cannot make the stream flow: resume again then.
+  process.nextTick(() => req.resume());
 }

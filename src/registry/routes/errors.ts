@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { RangeNotSatisfiableError, StorageError, UploadOffsetError, UploadTooLargeError } from '../storage/index.js';
+import { isOutOfSpace } from '../storage/files.js';
 
 export class HttpError extends Error {
   constructor(
@@ -39,6 +40,8 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof UploadTooLargeError) return new HttpError(413, 'SIZE_INVALID', err.message);
   if (err instanceof RangeNotSatisfiableError)
     return new HttpError(416, 'RANGE_NOT_SATISFIABLE', err.message, undefined, { 'Content-Range': `bytes */${err.size}` });
+  // 507 Insufficient Storage: the client learns the push failed for want of space, not a bug; nothing of it became visible.
+  if (isOutOfSpace(err)) return new HttpError(507, 'UNKNOWN', 'registry storage is full');
   if (err instanceof StorageError) {
     const status = STATUS[err.code] ?? 500;
     return new HttpError(status, status === 500 ? 'UNKNOWN' : err.code, status === 500 ? 'internal storage error' : err.message);

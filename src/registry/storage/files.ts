@@ -15,9 +15,19 @@ export const DIR_MODE = 0o700;
 
 /** Temp files as named by tempPathFor: `.<name>.<pid>.<hex>.tmp`. */
 const TEMP_FILE = /^\..+\.tmp$/;
+const TEMP_PID = /\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 export function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** ENOSPC, or EDQUOT (a quota), anywhere in an error's cause chain (writeFileAtomic wraps its errno errors). */
+export function isOutOfSpace(err: unknown): boolean {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = errnoOf(e);
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+  }
+  return false;
 }
 
 /** ENOENT and ENOTDIR both mean "not there" for a path built from names. */
@@ -59,6 +69,9 @@ export async function writeAtomic(target: string, data: string | Uint8Array): Pr
     } catch (err) {
       // writeFileAtomic reports a vanished folder as FILE_NOT_FOUND with the errno error as its cause.
       if (isMissing((err as { cause?: unknown }).cause ?? err) && attempt < 3) continue;
+      // A folder made for this write (e.g. before a full disk refused it) is not left empty; one
+      // holding anything stays, and a concurrent writer whose folder this removes makes it again.
+      await rmdir(dir).catch(() => undefined);
       throw err;
     }
   }
@@ -145,6 +158,17 @@ export async function hashFile(path: string, algorithm: 'sha256' | 'sha512'): Pr
   return `${algorithm}:${hash.digest('hex')}`;
 }
 
+/** Whether a file name is one of tempPathFor's temp files, which no reader ever opens. */
+export function isTempName(name: string): boolean {
+  return TEMP_FILE.test(name);
+}
+
+/** The pid in a temp file's name (`.<name>.<pid>.<hex>.tmp`), if it has one. */
+function tempFilePid(name: string): number | undefined {
+  const m = TEMP_PID.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 /**
  * Removes temp files older than `olderThanMs` anywhere under `root`: the
  * leftovers of writes killed before their rename. Young ones may belong to
@@ -153,17 +177,36 @@ export async function hashFile(path: string, algorithm: 'sha256' | 'sha512'): Pr
  */
 export async function sweepTemp(root: string, olderThanMs: number): Promise<number> {
   const cutoff = Date.now() - olderThanMs;
+  return removeTempFiles(root, async (path) => {
+    const st = await lstat(path).catch(() => undefined);
+    return st !== undefined && st.mtimeMs <= cutoff;
+  });
+}
+
+/**
+ * Removes temp files under `root` that another process wrote. Only for the
+ * holder of the data folder's lock: no other process writes there then, so
+ * such a file belongs to a write that died with its process (kill -9, power
+ * loss) and will never be renamed. Stops early when `stopped()` says so.
+ */
+export async function sweepTempOfOthers(root: string, stopped: () => boolean = () => false): Promise<number> {
+  return removeTempFiles(root, async (_path, name) => tempFilePid(name) !== process.pid, stopped);
+}
+
+async function removeTempFiles(
+  root: string,
+  doomed: (path: string, name: string) => Promise<boolean>,
+  stopped: () => boolean = () => false,
+): Promise<number> {
   let removed = 0;
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await listDir(dir)) {
+      if (stopped()) return;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && TEMP_FILE.test(entry.name)) {
-        const st = await lstat(path).catch(() => undefined);
-        if (st && st.mtimeMs <= cutoff) {
-          await rm(path, { force: true });
-          removed++;
-        }
+      else if (entry.isFile() && TEMP_FILE.test(entry.name) && (await doomed(path, entry.name))) {
+        await rm(path, { force: true });
+        removed++;
       }
     }
   };

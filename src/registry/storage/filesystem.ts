@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BlobUnknownError, RangeNotSatisfiableError, StorageCorruptError } from './errors.js';
-import { ensureDir, fileSize, isFile, isMissing, listDir, moveIntoPlace, readIfExists, removeLink, writeAtomic } from './files.js';
+import { ensureDir, fileSize, isFile, isMissing, listDir, moveIntoPlace, readIfExists, removeLink, sweepTempOfOthers, writeAtomic } from './files.js';
 import { KeyedLock } from '../../fs/keyed-lock.js';
 import { Layout } from './layout.js';
 import { isDigest } from '../../oci/digest.js';
@@ -30,6 +30,17 @@ export async function createFilesystemStorage(root: string): Promise<RegistrySto
   await ensureDir(layout.blobsDir);
   await ensureDir(layout.reposDir);
   return new FilesystemStorage(layout);
+}
+
+/**
+ * Removes the temp files that writes of earlier processes left in the blob
+ * store and the repositories (a kill -9 between a write and its rename).
+ * Only for the holder of the data folder's lock, which no other process
+ * writes there meanwhile (see sweepTempOfOthers). Returns how many went.
+ */
+export async function removeInterruptedWrites(root: string, stopped: () => boolean = () => false): Promise<number> {
+  const layout = new Layout(root);
+  return (await sweepTempOfOthers(layout.blobsDir, stopped)) + (await sweepTempOfOthers(layout.reposDir, stopped));
 }
 
 // Every method is async so that a bad name rejects the promise rather than throwing synchronously.

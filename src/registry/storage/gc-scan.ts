@@ -62,7 +62,7 @@ export async function loadRepos(layout: Layout, storage: RegistryStorage, reads:
 }
 
 /** Every folder holding a repository's own parts; unlike listRepositories, also those with only links or uploads. */
-async function findRepositories(layout: Layout): Promise<string[]> {
+export async function findRepositories(layout: Layout): Promise<string[]> {
   const found: string[] = [];
   const walk = async (dir: string, name: string): Promise<void> => {
     const entries = await listDir(dir);

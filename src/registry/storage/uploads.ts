@@ -37,10 +37,16 @@ export class UploadArea {
   async create(repo: string): Promise<string> {
     const id = randomUUID();
     const dir = this.layout.uploadDir(repo, id);
-    await ensureDir(dir);
-    await writeAtomic(join(dir, 'startedat'), new Date().toISOString());
-    await (await open(join(dir, 'data'), 'wx', FILE_MODE)).close();
-    await fsyncDir(dir);
+    try {
+      await ensureDir(dir);
+      await writeAtomic(join(dir, 'startedat'), new Date().toISOString());
+      await (await open(join(dir, 'data'), 'wx', FILE_MODE)).close();
+      await fsyncDir(dir);
+    } catch (err) {
+      // E.g. a full disk: no client knows this id, so a half-made folder would only wait for gc.
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
     this.remember(key(repo, id), { hash: createHash('sha256'), size: 0 });
     return id;
   }
@@ -77,7 +83,17 @@ export class UploadArea {
       });
       const actual = await this.currentDigest(repo, id, size, digestAlgorithm(digest));
       if (actual !== digest) throw new DigestInvalidError(`upload hashes to ${actual}, not ${digest}`);
-      await place(file);
+      try {
+        await place(file);
+      } catch (err) {
+        // Failed after moving the data (e.g. the repository link hit a full disk): the blob is
+        // stored, and an upload without its data can never be resumed or committed.
+        if ((await fileSize(file).catch(() => 0)) === undefined) {
+          this.hashes.delete(key(repo, id));
+          await rm(this.layout.uploadDir(repo, id), { recursive: true, force: true }).catch(() => undefined);
+        }
+        throw err;
+      }
       await rm(this.layout.uploadDir(repo, id), { recursive: true, force: true });
       this.hashes.delete(key(repo, id));
       return size;
@@ -129,7 +145,9 @@ export class UploadArea {
       position += buf.length;
     };
     try {
-      for await (const chunk of data) {
+      // Leaving a plain `for await` early (a full disk, the size limit) would destroy the request
+      // unread, and its keep-alive connection would hang on the next request: the HTTP layer drains it.
+      for await (const chunk of data.iterator({ destroyOnReturn: false })) {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
         if (opts.maxBytes !== undefined && position + pendingBytes + buf.length > opts.maxBytes) throw new UploadTooLargeError(opts.maxBytes);
         hash?.update(buf);
