@@ -101,6 +101,33 @@ describe('blobs', () => {
     assert.equal(await storage.statBlob(sha256(data)), data.length);
   });
 
+  it('a whole blob in one request (putBlob): stored and linked when it matches; nothing left when not', async () => {
+    const { root, storage } = await fresh();
+    const data = randomBytes(3 * 1024 * 1024 + 17); // several write batches
+    const digest = sha256(data);
+    assert.equal(await storage.putBlob(REPO, digest, Readable.from([data.subarray(0, 70_000), data.subarray(70_000)])), data.length);
+    assert.deepEqual(await readAll(await storage.openBlob(digest)), data);
+    assert.equal(await storage.isLinked(REPO, digest), true);
+    // The same bytes again (another repository): linked there, stored once.
+    assert.equal(await storage.putBlob('charts/other', digest, Readable.from([data])), data.length);
+    assert.equal(await storage.isLinked('charts/other', digest), true);
+    // Claiming a stored digest with other bytes links nothing: no mount by guessing a digest.
+    await assert.rejects(storage.putBlob('charts/thief', digest, Readable.from([Buffer.from('not it')])), code('DIGEST_INVALID'));
+    assert.equal(await storage.isLinked('charts/thief', digest), false);
+    await assert.rejects(storage.putBlob(REPO, sha256('x'), Readable.from([Buffer.from('y')])), code('DIGEST_INVALID'));
+    assert.equal(await storage.statBlob(sha256('x')), undefined);
+    await assert.rejects(storage.putBlob(REPO, sha256(data), Readable.from([data]), 1024), code('BLOB_UPLOAD_INVALID'));
+    // An empty body is the empty blob; sha512 digests are checked with sha512.
+    assert.equal(await storage.putBlob(REPO, sha256(''), undefined), 0);
+    const long = `sha512:${createHash('sha512').update('abc').digest('hex')}`;
+    assert.equal(await storage.putBlob(REPO, long, Readable.from([Buffer.from('abc')])), 3);
+    // No upload folder is left behind by any of them, refused or not.
+    for (const repo of [REPO, 'charts/other', 'charts/thief']) {
+      const left = await readdir(join(root, 'repositories', repo, '_uploads')).catch(() => []);
+      assert.deepEqual(left, [], `${repo}: upload folders left`);
+    }
+  });
+
   it('re-hashes an upload on commit after a restart, and commits an identical blob twice', async () => {
     const { root, storage } = await fresh();
     const id = await storage.createUpload(REPO);

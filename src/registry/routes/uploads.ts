@@ -49,13 +49,7 @@ export async function startUploadRoute(ctx: RouteContext, name: string): Promise
   const digestParam = url.searchParams.get('digest');
   if (digestParam !== null) {
     const digest = checkDigestParam(digestParam);
-    const id = await storage.createUpload(name);
-    try {
-      await storage.commitUpload(name, id, digest, hasBody(req) ? req : undefined, ctx.limits.maxBlobBytes);
-    } catch (err) {
-      await storage.cancelUpload(name, id).catch(() => undefined);
-      throw err;
-    }
+    await storage.putBlob(name, digest, hasBody(req) ? req : undefined, ctx.limits.maxBlobBytes);
     blobCreated(ctx, name, digest);
     return;
   }

@@ -100,13 +100,19 @@ class FilesystemStorage implements RegistryStorage {
       id,
       digest,
       data,
-      async (file) => {
-      // An identical blob already stored is fine: the upload's copy is dropped with the upload.
-        await moveIntoPlace(file, this.layout.blobData(digest));
-        await this.linkBlob(repo, digest);
-      },
+      (file) => this.placeBlob(repo, digest, file),
       maxBytes,
     );
+  }
+
+  async putBlob(repo: string, digest: string, data?: Readable, maxBytes?: number): Promise<number> {
+    return this.uploads.putWhole(repo, digest, data, (file) => this.placeBlob(repo, digest, file), maxBytes);
+  }
+
+  /** A verified, fsynced file into the store and the repository; an identical blob already stored is fine. */
+  private async placeBlob(repo: string, digest: string, file: string): Promise<void> {
+    await moveIntoPlace(file, this.layout.blobData(digest));
+    await this.linkBlob(repo, digest);
   }
 
   async cancelUpload(repo: string, id: string): Promise<void> {

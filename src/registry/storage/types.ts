@@ -40,6 +40,8 @@ export interface RegistryStorage {
    * (DIGEST_INVALID, upload kept), stores and links the blob, removes the upload; returns the blob's size.
    */
   commitUpload(repo: string, id: string, digest: string, data?: Readable, maxBytes?: number): Promise<number>;
+  /** A whole blob sent in one request, checked against `digest` and linked into `repo`; returns its size. */
+  putBlob(repo: string, digest: string, data?: Readable, maxBytes?: number): Promise<number>;
   /** BLOB_UPLOAD_UNKNOWN if there is no such upload. */
   cancelUpload(repo: string, id: string): Promise<void>;
 
