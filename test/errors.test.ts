@@ -34,6 +34,7 @@ const makers: Record<string, Make> = {
   GpgError: (m, d) => new errors.GpgError(m, d),
   ReferenceInvalidError: (m, d) => new errors.ReferenceInvalidError(m, d),
   RegistryUnreachableError: (m, d) => new errors.RegistryUnreachableError(m, d),
+  RegistryTimeoutError: (m, d) => new errors.RegistryTimeoutError(m, d),
   RegistryTlsError: (m, d) => new errors.RegistryTlsError(m, d),
   RegistryLoginRequiredError: (m, d) => new errors.RegistryLoginRequiredError(m, d),
   RegistryCredentialsRejectedError: (m, d) => new errors.RegistryCredentialsRejectedError(m, d),

@@ -124,7 +124,11 @@ function registryOptions(cmd: Command): Command {
     .option('--ca-file <file>', "PEM file with the CA that signed the registry's certificate")
     .option('--cert-file <file>', 'client certificate (PEM) for registries that require one')
     .option('--key-file <file>', 'key of the client certificate (PEM)')
-    .option('--registry-config <file>', 'registry credentials file (default $HELM_REGISTRY_CONFIG or ~/.config/helm/registry/config.json)');
+    .option('--registry-config <file>', 'registry credentials file (default $HELM_REGISTRY_CONFIG or ~/.config/helm/registry/config.json)')
+    .option(
+      '--timeout <duration>',
+      'how long the registry may stay silent (no answer, no data) before the command fails: 30s, 5m, 1m30s (default 5m; or CHARTPROV_TIMEOUT)',
+    );
 }
 
 signingOptions(

@@ -19,6 +19,17 @@ export class RegistryUnreachableError extends ChartprovError {
   }
 }
 
+/**
+ * The registry went silent: no answer to a request, or no more bytes of one,
+ * for longer than the timeout (`--timeout`, `CHARTPROV_TIMEOUT`, default 5 min).
+ */
+export class RegistryTimeoutError extends ChartprovError {
+  readonly code = 'REGISTRY_TIMEOUT';
+  protected get defaultHint(): string {
+    return 'the registry is slow or stuck: try again later, or allow it longer with --timeout (or CHARTPROV_TIMEOUT), e.g. --timeout 10m';
+  }
+}
+
 /** The TLS handshake failed (unknown CA, wrong host name, expired certificate, plain HTTP). */
 export class RegistryTlsError extends ChartprovError {
   readonly code = 'REGISTRY_TLS';

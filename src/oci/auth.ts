@@ -10,7 +10,7 @@ import { RegistryCredentialsRejectedError, RegistryError, RegistryLoginRequiredE
 import type { AuthChallenge } from './challenge.js';
 import { mergeScopes } from './challenge.js';
 import type { RegistryCredential } from './credentials/types.js';
-import { describeErrorBody, networkError, readErrorBody } from './registry-errors.js';
+import { describeErrorBody, networkError, readErrorBody, redactSecrets } from './registry-errors.js';
 
 export type { RegistryCredential };
 
@@ -68,6 +68,19 @@ export class RegistryAuth {
       ? Promise.resolve(this.opts.credential)
       : (this.opts.credentials?.get(host).then((found) => found?.credential) ?? Promise.resolve(undefined));
     return s.credential;
+  }
+
+  /**
+   * Every secret this client may have sent to `host`: the password, tokens,
+   * the Basic header's encoding, the bearer tokens it holds. Error messages
+   * built from what the registry answered are cleaned of them.
+   */
+  async secrets(host: string): Promise<string[]> {
+    const s = this.hosts.get(host);
+    const cred = s?.credential ? await s.credential.catch(() => undefined) : undefined;
+    return [...credentialSecrets(cred), ...[...(s?.tokens.values() ?? [])].map((t) => t.token)].filter(
+      (v): v is string => typeof v === 'string' && v.length > 0,
+    );
   }
 
   describe(host: string): Promise<AuthAttempt> {
@@ -165,7 +178,7 @@ export class RegistryAuth {
         bodyTimeout: this.opts.timeoutMs,
       });
     } catch (err) {
-      throw networkError(err, url.host);
+      throw networkError(err, url.host, { timeoutMs: this.opts.timeoutMs, what: `get a token for ${host}` });
     }
     if (res.statusCode === 401 || res.statusCode === 403) {
       await res.body.dump();
@@ -179,7 +192,7 @@ export class RegistryAuth {
     }
     if (res.statusCode !== 200) {
       // A token service may echo the request: never quote a secret we sent it.
-      const said = redact(describeErrorBody(await readErrorBody(res.body)), cred);
+      const said = redactSecrets(describeErrorBody(await readErrorBody(res.body)), credentialSecrets(cred));
       throw new RegistryError(`token service of ${host} answered ${res.statusCode}${said ? `: ${said}` : ''}`, res.statusCode);
     }
     let parsed: { token?: unknown; access_token?: unknown; expires_in?: unknown };
@@ -203,9 +216,8 @@ function basicHeader(cred: RegistryCredential | undefined): string | undefined {
   return `Basic ${Buffer.from(`${cred.username}:${cred.password}`, 'utf8').toString('base64')}`;
 }
 
-function redact(text: string, cred: RegistryCredential | undefined): string {
-  const secrets = [cred?.password, cred?.identityToken, cred?.registryToken, basicHeader(cred)?.slice('Basic '.length)];
-  let out = text;
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('***');
-  return out;
+function credentialSecrets(cred: RegistryCredential | undefined): string[] {
+  return [cred?.password, cred?.identityToken, cred?.registryToken, basicHeader(cred)?.slice('Basic '.length)].filter((v): v is string =>
+    Boolean(v),
+  );
 }

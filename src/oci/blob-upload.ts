@@ -9,11 +9,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { DigestMismatchError, FileNotFoundError, FileReadError, RegistryError } from '../errors.js';
 import { repositoryScope } from './challenge.js';
 import { digestAlgorithm, digestOf } from './digest.js';
-import { header } from './http.js';
+import { backoff, header } from './http.js';
+import { isTransientNetworkError, redactSecrets } from './registry-errors.js';
 import type { Repository } from './repository.js';
 
 /** What to upload: bytes in memory, a file, or a stream read once. */
@@ -48,11 +50,53 @@ const OCTET = 'application/octet-stream';
 
 export async function pushBlob(repo: Repository, source: BlobSource, opts: PushBlobOptions = {}): Promise<PushedBlob> {
   const size = await sizeOf(source);
-  let digest = opts.digest ?? ('bytes' in source ? digestOf(source.bytes) : undefined);
+  const digest = opts.digest ?? ('bytes' in source ? digestOf(source.bytes) : undefined);
   if (digest && !opts.assumeAbsent) {
     const have = await repo.statBlob(digest, { forPush: true });
     if (have !== undefined) return { digest, size: size ?? have, how: 'exists' };
   }
+  // An upload that broke off (a reset connection, a 502/503/504, a session
+  // the registry lost) starts over in a new session when the source can be
+  // read again (bytes, a file), as containerd's content.Copy starts a reset
+  // write over from a seekable reader. A new session is always safe: nothing
+  // becomes visible before the final PUT, which the registry checks against
+  // the digest, and the abandoned session is cancelled (or expires). The old
+  // session is not resumed: after a reset its offset is uncertain, and
+  // registries differ in how they report it. A stream is never sent twice
+  // (oras-go does not retry a body it cannot get again either).
+  const rereadable = !('stream' in source);
+  const retries = repo.client.http.retries;
+  for (let attempt = 0; ; attempt++) {
+    const session: UploadSession = {};
+    try {
+      return await uploadOnce(repo, source, size, digest, opts, session);
+    } catch (err) {
+      if (!rereadable || attempt >= retries || !restartable(err)) throw err;
+      if (session.location) await cancelUpload(repo, session.location);
+      await sleep(backoff(attempt));
+      // The broken try may have been committed before its answer was lost.
+      if (digest) {
+        const have = await repo.statBlob(digest, { forPush: true });
+        if (have !== undefined) return { digest, size: size ?? have, how: 'uploaded' };
+      }
+    }
+  }
+}
+
+/** The upload session a try opened, so that a failed try can give it back. */
+interface UploadSession {
+  location?: URL;
+}
+
+async function uploadOnce(
+  repo: Repository,
+  source: BlobSource,
+  size: number | undefined,
+  knownDigest: string | undefined,
+  opts: PushBlobOptions,
+  session: UploadSession,
+): Promise<PushedBlob> {
+  let digest = knownDigest;
   let posted: URL | undefined;
   if (digest && 'bytes' in source && source.bytes.length <= SINGLE_POST_MAX && !opts.mountFrom?.length && singlePost.get(repo) !== false) {
     const answer = await postWhole(repo, digest, source.bytes);
@@ -61,6 +105,7 @@ export async function pushBlob(repo: Repository, source: BlobSource, opts: PushB
   }
   const start = posted ? { mounted: false, location: posted } : await startUpload(repo, digest, opts.mountFrom);
   if (start.mounted) return { digest: digest!, size: size ?? 0, how: 'mounted' };
+  session.location = start.location;
 
   const hasher = new HashingStream(digest ? digestAlgorithm(digest) : 'sha256', opts.onProgress);
   const monolithicMax = opts.monolithicMax ?? 32 * 1024 * 1024;
@@ -69,16 +114,34 @@ export async function pushBlob(repo: Repository, source: BlobSource, opts: PushB
     digest ??= await digestSmall(source);
     location = await finish(repo, location, digest, { open: () => open(source, hasher), size, once: 'stream' in source });
   } else if (size !== undefined && 'path' in source) {
-    location = await patchChunks(repo, location, source.path, size, opts.chunkSize ?? 64 * 1024 * 1024, hasher);
+    location = await patchChunks(repo, location, source.path, size, opts.chunkSize ?? 64 * 1024 * 1024, hasher, session);
     digest = checkSent(digest, hasher, size, repo);
     location = await finish(repo, location, digest);
   } else {
     // A stream of unknown length: one streamed PATCH (the spec's "streamed" upload), then commit.
     location = await patch(repo, location, { open: () => open(source, hasher), once: true });
+    session.location = location;
     digest = checkSent(digest, hasher, hasher.size, repo);
     location = await finish(repo, location, digest);
   }
   return { digest, size: size ?? hasher.size, how: 'uploaded' };
+}
+
+/** Failures after which a new upload session may succeed: the connection or the registry's front end, not the content. */
+function restartable(err: unknown): boolean {
+  if (isTransientNetworkError(err)) return true;
+  if (!(err instanceof RegistryError)) return false;
+  if (err.status === 502 || err.status === 503 || err.status === 504) return true;
+  // The registry lost the session (restarted, or another node behind a load balancer answered).
+  return err.status === 404 && /BLOB_UPLOAD_UNKNOWN/.test(err.message);
+}
+
+/** Gives an upload session back; a registry that cannot (or is gone) lets it expire. */
+async function cancelUpload(repo: Repository, location: URL): Promise<void> {
+  await repo
+    .send({ method: 'DELETE', url: location, scopes: repo.scopes(true), accept: [400, 404, 405], what: `cancel an upload to ${repo}` })
+    .then((r) => r.body.dump())
+    .catch(() => undefined);
 }
 
 /** Small blobs in memory (configs, provs) go up in one POST where the registry takes that. */
@@ -242,6 +305,7 @@ async function patchChunks(
   size: number,
   chunkSize: number,
   hasher: HashingStream,
+  session: UploadSession,
 ): Promise<URL> {
   hasher.reset();
   for (let offset = 0; offset < size; offset += chunkSize) {
@@ -254,6 +318,7 @@ async function patchChunks(
       return input.pipe(through);
     };
     location = await patch(repo, location, { open: openChunk, once: true }, [offset, end]);
+    session.location = location;
   }
   return location;
 }
@@ -268,12 +333,14 @@ async function finish(repo: Repository, location: URL, digest: string, body?: Bo
     url,
     headers,
     body: body?.open,
+    // A stream read once cannot go again, not even to answer a 401 challenge.
+    replayable: !body?.once,
     scopes: repo.scopes(true),
     accept: [400],
     what: `push blob ${digest} to ${repo}`,
   });
   if (res.status === 400) {
-    const text = await res.body.text();
+    const text = redactSecrets(await res.body.text(), await repo.client.http.auth.secrets(repo.registry));
     if (/DIGEST_INVALID/.test(text)) {
       throw new DigestMismatchError(`registry computed another digest than ${digest} for the blob sent to ${repo}`, {
         hint: 'the file changed while it was uploaded; try again',

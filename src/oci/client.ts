@@ -20,7 +20,11 @@ export interface RegistryClientOptions extends TlsOptions {
   userAgent?: string;
   /** Retries after 429/5xx/reset for requests that are safe to repeat (default 3). */
   retries?: number;
-  /** Per-request headers/body timeout in ms (default 300 000). */
+  /**
+   * How long the registry may stay silent, in ms (default 300 000): no answer
+   * to a request, or no data while a body flows either way. A slow transfer
+   * that keeps moving is never cut off. Also caps the connect timeout (15 s).
+   */
   timeoutMs?: number;
   /** Longest wait honoured from a 429's Retry-After, in ms (default 60 000). */
   maxRetryAfterMs?: number;
@@ -57,7 +61,9 @@ export class RegistryClient {
   }
 
   static async create(opts: RegistryClientOptions = {}): Promise<RegistryClient> {
-    const dispatcher = opts.dispatcher ?? (await createTransport(opts));
+    // A short --timeout also bounds the wait for a connection (15 s otherwise).
+    const connectTimeoutMs = opts.timeoutMs === undefined ? undefined : Math.min(15_000, opts.timeoutMs);
+    const dispatcher = opts.dispatcher ?? (await createTransport({ ...opts, connectTimeoutMs }));
     return new RegistryClient(opts, dispatcher);
   }
 

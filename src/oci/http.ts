@@ -19,7 +19,14 @@ import {
 } from '../errors.js';
 import { RegistryAuth, type AuthAttempt } from './auth.js';
 import { parseChallenge } from './challenge.js';
-import { describeErrorBody, isTransientNetworkError, networkError, readErrorBody, unexpectedStatus } from './registry-errors.js';
+import {
+  describeErrorBody,
+  isTransientNetworkError,
+  networkError,
+  readErrorBody,
+  redactErrorBody,
+  unexpectedStatus,
+} from './registry-errors.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -73,6 +80,7 @@ export interface HttpOptions {
 }
 
 const MAX_REDIRECTS = 5;
+export const DEFAULT_TIMEOUT_MS = 300_000;
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 
 export function header(res: { headers: RegistryResponse['headers'] }, name: string): string | undefined {
@@ -87,8 +95,18 @@ export class RegistryHttp {
     return this.opts.auth;
   }
 
+  /** Retries allowed after 429/5xx/resets, for callers that repeat a larger operation (a blob download, an upload). */
+  get retries(): number {
+    return this.opts.retries ?? 3;
+  }
+
+  /** How long a registry may stay silent (no answer, no data), in ms. */
+  get timeoutMs(): number {
+    return this.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
   async send(req: RegistryRequest): Promise<RegistryResponse> {
-    const retries = this.opts.retries ?? 3;
+    const retries = this.retries;
     const idempotent = req.idempotent ?? (req.method === 'GET' || req.method === 'HEAD');
     const replayable = req.replayable ?? true;
     for (let attempt = 0; ; attempt++) {
@@ -183,14 +201,14 @@ export class RegistryHttp {
           // undici closes the connection after every HEAD (for servers that send a body anyway);
           // registries do not, and a push HEADs every blob: keep the connection (and its TLS session).
           ...(req.method === 'HEAD' ? { reset: false } : {}),
-          headersTimeout: this.opts.timeoutMs ?? 300_000,
-          bodyTimeout: this.opts.timeoutMs ?? 300_000,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
           signal: req.signal,
         });
       } catch (err) {
         if (body && typeof body === 'object' && 'destroy' in body) (body as Readable).destroy();
         this.opts.trace?.(`${req.method} ${traced(url)} → ${(err as Error).message}`);
-        throw networkError(err, url.host, { tls: url.protocol === 'https:' });
+        throw networkError(err, url.host, { tls: url.protocol === 'https:', timeoutMs: this.timeoutMs, what: req.what });
       }
       this.opts.trace?.(`${hop === 0 ? req.method : 'GET'} ${traced(url)} → ${raw.statusCode}`);
       const location = raw.headers.location;
@@ -213,7 +231,8 @@ export class RegistryHttp {
       if (res.status === 403) throw new RegistryDeniedError(`not allowed to ${req.what} on ${req.url.host}`);
       throw unexpectedStatus(res.status, req.what, { errors: [], text: '' });
     }
-    const body = await readErrorBody(res.body);
+    // What a registry (or a proxy before it) answers may quote the request: never repeat a credential we sent.
+    const body = redactErrorBody(await readErrorBody(res.body), await this.opts.auth.secrets(req.registry ?? req.url.host));
     if (res.status === 403) {
       const said = describeErrorBody(body);
       throw new RegistryDeniedError(`not allowed to ${req.what} on ${req.url.host}${said ? `: ${said}` : ''}`);
@@ -248,7 +267,8 @@ function openBody(body: RegistryRequest['body']): Readable | Uint8Array | string
   return typeof body === 'function' ? body() : body;
 }
 
-function backoff(attempt: number): number {
+/** The pause before retry `attempt` (0-based): 200 ms doubling up to 5 s, ±25 % so parallel clients spread out. */
+export function backoff(attempt: number): number {
   return Math.min(200 * 2 ** attempt, 5_000) * (0.75 + Math.random() * 0.5);
 }
 

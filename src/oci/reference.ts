@@ -38,7 +38,7 @@ const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const NAME_MAX = 255;
 
 export function parseOciReference(input: string, opts: ParseReferenceOptions = {}): OciReference {
-  const fail = (what: string) => new ReferenceInvalidError(`invalid reference ${quote(input)}: ${what}`);
+  const fail = (what: string) => new ReferenceInvalidError(`invalid reference ${quote(withoutUserinfo(input))}: ${what}`);
   if (input === '') throw fail('it is empty');
   if (/\s/.test(input)) throw fail('it contains whitespace');
   let rest = input;
@@ -102,7 +102,8 @@ export function formatOciReference(ref: OciReference): string {
  * credentials are kept per host and Helm would store them under the bare host.
  */
 export function parseRegistryHost(input: string): string {
-  const fail = (what: string) => new ReferenceInvalidError(`invalid registry host ${quote(input)}: ${what}`, { hint: HOST_HINT });
+  const fail = (what: string) =>
+    new ReferenceInvalidError(`invalid registry host ${quote(withoutUserinfo(input))}: ${what}`, { hint: HOST_HINT });
   if (input === '') throw fail('it is empty');
   if (/\s/.test(input)) throw fail('it contains whitespace');
   let rest = input;
@@ -114,7 +115,7 @@ export function parseRegistryHost(input: string): string {
   rest = rest.replace(/\/+$/, '');
   if (rest === '') throw fail('no host');
   const slash = rest.indexOf('/');
-  if (slash !== -1) throw fail(`give the host only, without a path (${quote(rest.slice(0, slash))})`);
+  if (slash !== -1) throw fail(`give the host only, without a path (${quote(withoutUserinfo(rest.slice(0, slash)))})`);
   return checkHost(rest, fail);
 }
 
@@ -208,6 +209,14 @@ function checkDigest(digest: string, fail: Fail): void {
     throw fail(`digest ${quote(digest)} is not sha256:HEX or sha512:HEX`);
   }
   throw fail(`digest ${quote(digest)} must be ${algorithm}: and ${algorithm === 'sha256' ? 64 : 128} lowercase hex digits`);
+}
+
+/**
+ * The input as an error may quote it: `oci://user:password@host/…` is refused
+ * for holding credentials, and the message must not repeat them.
+ */
+function withoutUserinfo(input: string): string {
+  return input.replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?)[^/]*@/, (_m, scheme: string) => `${scheme}***@`);
 }
 
 /** Quoted and cut short: the message stays one readable line whatever was pasted. */

@@ -4,7 +4,14 @@
  * the request loop so every caller words them the same way.
  */
 import type { Readable } from 'node:stream';
-import { ChartprovError, FileReadError, RegistryError, RegistryTlsError, RegistryUnreachableError } from '../errors.js';
+import {
+  ChartprovError,
+  FileReadError,
+  RegistryError,
+  RegistryTimeoutError,
+  RegistryTlsError,
+  RegistryUnreachableError,
+} from '../errors.js';
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
 const NETWORK_CODES: Record<string, string> = {
@@ -39,10 +46,30 @@ export function isTransientNetworkError(err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED';
 }
 
-export function networkError(err: unknown, host: string, opts: { tls?: boolean } = {}): ChartprovError {
+/** What went wrong with a connection, in a few words ("connection reset"). */
+export function networkReason(err: unknown): string {
+  const code = errCode(err);
+  return (code && NETWORK_CODES[code]) ?? (err as Error)?.message ?? String(err);
+}
+
+export interface NetworkErrorContext {
+  tls?: boolean;
+  /** The timeout that ran out, for the message (`sent no answer for 30 s`). */
+  timeoutMs?: number;
+  /** What was being done: "pull helm-charts/a:1.0.0". */
+  what?: string;
+}
+
+export function networkError(err: unknown, host: string, opts: NetworkErrorContext = {}): ChartprovError {
   if (err instanceof ChartprovError) return err;
   const code = errCode(err);
   const reason = (err as Error)?.message ?? String(err);
+  // The registry was reached and then went silent: not "unreachable", and the fix is a longer --timeout or a healthier registry.
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    const silence = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'sent no answer' : 'stopped sending data';
+    const limit = opts.timeoutMs === undefined ? '' : ` for ${formatMs(opts.timeoutMs)}`;
+    return new RegistryTimeoutError(`registry ${host} ${silence}${limit}${opts.what ? ` to ${opts.what}` : ''}`, { cause: err });
+  }
   // The body we were sending came from a file that failed: not the network's fault.
   const path = (err as { path?: unknown } | undefined)?.path;
   if (typeof path === 'string' && code && /^E(NOENT|ACCES|ISDIR|PERM|IO)$/.test(code)) {
@@ -65,6 +92,13 @@ export function networkError(err: unknown, host: string, opts: { tls?: boolean }
     cause: err,
     hint: closed ? 'if the registry requires a client certificate, pass --cert-file and --key-file; check the host and port' : undefined,
   });
+}
+
+/** `1.5 s`, `300 ms`, `5 min`: a timeout as a user would have written it. */
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 function tlsReason(code: string, message: string): string {
@@ -114,6 +148,33 @@ export async function readErrorBody(body: Readable): Promise<{ errors: RegistryE
     // not JSON: keep the text
   }
   return { errors: [], text };
+}
+
+/**
+ * Replaces every secret (and its URL-encoded form) in `text` with `***`:
+ * some registries, proxies and token services quote the request, its
+ * Authorization header or form, in their error pages.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join('***');
+  }
+  return out;
+}
+
+/** An error body with `redactSecrets` applied to everything a message may quote. */
+export function redactErrorBody(
+  body: { errors: RegistryErrorBody[]; text: string },
+  secrets: readonly string[],
+): { errors: RegistryErrorBody[]; text: string } {
+  if (secrets.length === 0) return body;
+  const r = (t: string) => redactSecrets(t, secrets);
+  return {
+    errors: body.errors.map((e) => ({ ...e, code: r(e.code), ...(e.message === undefined ? {} : { message: r(e.message) }) })),
+    text: r(body.text),
+  };
 }
 
 /** `MANIFEST_UNKNOWN: manifest unknown; …` — or the start of a non-JSON body. */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunResult } from './helm.js';
 import { cliPath } from './paths.js';
+import { assertNoSecrets } from './secrets.js';
 
 export interface CliOptions {
   cwd?: string;
@@ -47,7 +48,16 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<RunResult
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on('close', (code) => {
+      // No output of the CLI may show a secret the suite knows (test/peers/secrets.ts).
+      try {
+        assertNoSecrets(`chartprov ${args.slice(0, 2).join(' ')}`, stdout, stderr);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
     child.stdin.end(opts.input ?? '');
   });
 }
@@ -76,6 +86,15 @@ export function onTerminal(args: string[], answers: Record<string, string>): Pro
       }
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, screen }));
+    child.on('close', (code) => {
+      // The screen holds what was typed at prompts: a password that shows there was echoed.
+      try {
+        assertNoSecrets(`chartprov ${args.slice(0, 2).join(' ')} on a terminal`, screen);
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      resolve({ code: code ?? 1, screen });
+    });
   });
 }

@@ -10,10 +10,11 @@ import { createInterface } from 'node:readline';
 import { RegistryClient } from '../../src/oci/client.js';
 import type { ProjectRole } from '../../src/registry/auth/model.js';
 import { startRegistry, type RunningRegistry, type StartRegistryOptions } from '../../src/registry/server.js';
+import { assertNoSecrets, rememberSecret, SECRETS } from './secrets.js';
 import { tempDir } from './tmp.js';
 
 /** A password that meets the registry's (Harbor's) policy. */
-export const ADMIN_PASSWORD = 'Admin-Passw0rd-For-Tests';
+export const ADMIN_PASSWORD = SECRETS.embeddedAdmin;
 
 export interface Creds {
   username: string;
@@ -66,22 +67,42 @@ export async function fetchToken(url: string, creds: Creds | undefined, scopes: 
   const res = await fetch(`${url}/service/token?${q}`, { headers });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${text}`);
-  return (JSON.parse(text) as { token: string }).token;
+  const token = (JSON.parse(text) as { token: string }).token;
+  rememberSecret('a bearer token from the embedded registry', token);
+  return token;
 }
 
 export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<EmbeddedRegistry> {
   const tmp = opts.dataDir ? undefined : await tempDir('chartprov-embedded-');
   const dataDir = opts.dataDir ?? join(tmp!.dir, 'data');
   const { projects, dataDir: _d, ...start } = opts;
+  // Every line the registry logs is checked for known secrets; a leak fails stop() (a log callback must not throw).
+  const leaks: Error[] = [];
+  const log = (line: string) => {
+    try {
+      assertNoSecrets('the embedded registry log', line);
+    } catch (err) {
+      leaks.push(err as Error);
+    }
+    opts.log?.(line);
+  };
   let registry: RunningRegistry;
   try {
-    registry = await startRegistry({ ...start, dataDir, auth: 'harbor', adminPassword: opts.adminPassword ?? ADMIN_PASSWORD });
+    registry = await startRegistry({ ...start, log, dataDir, auth: 'harbor', adminPassword: opts.adminPassword ?? ADMIN_PASSWORD });
   } catch (err) {
     await tmp?.cleanup();
     throw err;
   }
   const access = registry.access!;
   const admin = { username: 'admin', password: opts.adminPassword ?? ADMIN_PASSWORD };
+  rememberSecret('the embedded registry admin password', admin.password);
+  // A robot's secret is shown once, to whoever made the robot: from then on it is a known secret.
+  const createRobot = access.accounts.createRobot.bind(access.accounts);
+  access.accounts.createRobot = async (robot) => {
+    const made = await createRobot(robot);
+    rememberSecret(`the secret of ${made.robot.name}`, made.secret);
+    return made;
+  };
   const service = access.settings.service;
   for (const p of projects ?? []) await access.accounts.createProject({ name: p, public: false });
   let stopped: Promise<void> | undefined;
@@ -96,6 +117,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
     },
     async addUser(name, o = {}) {
       const password = o.password ?? defaultPassword(name);
+      rememberSecret(`the password of embedded user ${name}`, password);
       await access.accounts.addUser({ name, password, admin: o.admin ?? false });
       for (const [project, role] of Object.entries(o.roles ?? {})) await access.accounts.setMember(project, name, role);
       return { username: name, password };
@@ -111,6 +133,7 @@ export async function startEmbedded(opts: EmbeddedOptions = {}): Promise<Embedde
       stopped ??= (async () => {
         await registry.close();
         await tmp?.cleanup();
+        if (leaks.length > 0) throw leaks[0]!;
       })();
       return stopped;
     },
@@ -214,6 +237,7 @@ export async function spawnEmbedded(opts: SpawnOptions): Promise<SpawnedRegistry
   const info = JSON.parse(first) as { url: string; host: string; port: number; pid: number };
   const gone = async () => {
     await exited;
+    assertNoSecrets(`the registry child ${info.pid}`, err);
   };
   return {
     ...info,

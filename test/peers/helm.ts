@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import yauzl from 'yauzl';
 import { repoRoot } from './paths.js';
+import { assertNoSecrets } from './secrets.js';
 
 const require = createRequire(import.meta.url);
 
@@ -88,9 +89,16 @@ export async function runHelm(
     HELM_DATA_HOME: join(home, 'data'),
     ...opts.env,
   };
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = execFile(bin, args, { cwd: opts.cwd, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = (err as { code?: unknown } | null)?.code;
+      // Whatever the suite hands Helm (passwords on stdin, in a config) must not come back out either.
+      try {
+        assertNoSecrets(`helm${major} ${args.slice(0, 2).join(' ')}`, stdout, stderr);
+      } catch (e) {
+        reject(e);
+        return;
+      }
       resolve({ code: err ? (typeof code === 'number' ? code : 1) : 0, stdout, stderr });
     });
     child.stdin!.end(opts.input ?? '');
