@@ -7,6 +7,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { chmod, stat } from 'node:fs/promises';
 import { acquireDataLock, createFilesystemStorage, removeInterruptedWrites, type RegistryStorage } from './storage/index.js';
 import { checkRepoName } from './storage/names.js';
 import { INITIAL_ADMIN } from './auth/accounts.js';
@@ -91,7 +92,21 @@ export async function startRegistry(opts: StartRegistryOptions): Promise<Running
   }
 }
 
+/**
+ * The data folder holds password hashes, the token signing key and every
+ * project's content: one the operator made beforehand with a looser mode
+ * (mkdir under umask 022) is made 0700, as the registry makes its own, and
+ * said so. Someone else's folder is left as it is.
+ */
+async function makeDataPrivate(dataDir: string, log: ((line: string) => void) | undefined): Promise<void> {
+  const st = await stat(dataDir);
+  if ((st.mode & 0o077) === 0 || (typeof process.getuid === 'function' && st.uid !== process.getuid())) return;
+  await chmod(dataDir, 0o700);
+  log?.(`data folder ${dataDir} was ${(st.mode & 0o777).toString(8).padStart(4, '0')}: made 0700`);
+}
+
 async function start(opts: StartRegistryOptions, release: () => Promise<void>): Promise<RunningRegistry> {
+  await makeDataPrivate(opts.dataDir, opts.log);
   const storage = await createFilesystemStorage(opts.dataDir);
   let access: AccessControl | undefined;
   let initialAdmin: RunningRegistry['initialAdmin'];
@@ -210,6 +225,11 @@ function actionFor(method: string | undefined, kind: 'upload' | 'blob' | 'manife
 /** The parsed form of a `/v2/…` path, before access is checked. */
 function parseV2(path: string, method: string | undefined): { request: RegistryRequest; run: (ctx: RouteContext) => Promise<void> } {
   if (path === '/v2/' || path === '/v2') return { request: { kind: 'base' }, run: baseRoute };
+  // An encoded slash is data, not a separator (RFC 3986): decoding it into one would let
+  // /v2/priv%2Fapp/… reach priv/app past a front proxy that filters on the raw path.
+  // No repository name, tag, digest or upload id holds a slash, so it is simply refused.
+  if (/%2f/i.test(path))
+    throw new HttpError(400, 'NAME_INVALID', 'invalid repository name: an encoded slash (%2F) is not a path separator');
   let rest: string;
   try {
     rest = decodeURIComponent(path.slice(4));
@@ -219,7 +239,10 @@ function parseV2(path: string, method: string | undefined): { request: RegistryR
   if (rest === '_catalog') return { request: { kind: 'catalog' }, run: catalogRoute };
   const on = (name: string, kind: 'upload' | 'blob' | 'manifest' | 'read', run: (ctx: RouteContext, repo: string) => Promise<void>) => {
     const repo = checkRepoName(name);
-    return { request: { kind: 'repository' as const, repository: repo, action: actionFor(method, kind) }, run: (ctx: RouteContext) => run(ctx, repo) };
+    return {
+      request: { kind: 'repository' as const, repository: repo, action: actionFor(method, kind) },
+      run: (ctx: RouteContext) => run(ctx, repo),
+    };
   };
   let m: RegExpExecArray | null;
   if ((m = UPLOADS_START.exec(rest))) return on(m[1]!, 'upload', startUploadRoute);

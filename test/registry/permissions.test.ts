@@ -125,18 +125,14 @@ describe('the data folder of chartprov serve after real use', () => {
     });
   });
 
-  test(
-    'a data folder the operator made beforehand (0755) is made private on start',
-    { todo: 'registry finding reported to the registry owner: serve keeps the mode of an existing --data folder' },
-    async () => {
-      const data = join(work, 'premade');
-      await mkdir(data);
-      await chmod(data, 0o755);
-      const server = await startServe(data);
-      await server.stop();
-      assert.equal((await stat(data)).mode & 0o777, 0o700);
-    },
-  );
+  test('a data folder the operator made beforehand (0755) is made private on start', async () => {
+    const data = join(work, 'premade');
+    await mkdir(data);
+    await chmod(data, 0o755);
+    const server = await startServe(data);
+    await server.stop();
+    assert.equal((await stat(data)).mode & 0o777, 0o700);
+  });
 });
 
 interface Serve {
