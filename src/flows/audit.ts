@@ -224,5 +224,6 @@ function apiClient(opts: AuditOptions, registries: string[], withCredentials: bo
     connections: 2,
     ...(withCredentials && opts.clientOptions?.credential ? { credential: opts.clientOptions.credential } : {}),
     ...(opts.clientOptions?.trace ? { trace: opts.clientOptions.trace } : {}),
+    ...(opts.clientOptions?.timeoutMs !== undefined ? { timeoutMs: opts.clientOptions.timeoutMs } : {}),
   });
 }

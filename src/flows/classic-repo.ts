@@ -61,6 +61,8 @@ export interface RepoPullOptions extends TlsOptions {
   env?: NodeJS.ProcessEnv;
   /** One line per HTTP exchange (`--debug`). */
   trace?: (line: string) => void;
+  /** How long the repository may stay silent (no answer, no data) per request (default 5 min). */
+  timeoutMs?: number;
   now?: Date;
 }
 

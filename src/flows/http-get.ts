@@ -26,12 +26,13 @@ import {
   RegistryError,
   RegistryLoginRequiredError,
   RegistryRateLimitedError,
+  RegistryTimeoutError,
   RegistryTlsError,
   RegistryUnreachableError,
 } from '../errors.js';
 import { toWriteError } from '../fs/atomic-write.js';
 import { retryAfter } from '../oci/http.js';
-import { describeErrorBody, isTransientNetworkError, networkError, readErrorBody } from '../oci/registry-errors.js';
+import { describeErrorBody, isTransientNetworkError, networkError, readErrorBody, redactErrorBody } from '../oci/registry-errors.js';
 import { createTransport, type TlsOptions } from '../oci/transport.js';
 import { request } from '../oci/undici.js';
 
@@ -216,6 +217,12 @@ export class HttpGetter {
     }
   }
 
+  /** What an error page must never bring into a message: the password and its Basic encoding. */
+  private secrets(): string[] {
+    const c = this.opts.credential;
+    return c ? [c.password, Buffer.from(`${c.username}:${c.password}`).toString('base64')] : [];
+  }
+
   private authorizationFor(url: URL): string | undefined {
     const { credential, credentialOrigins } = this.opts;
     if (!credential) return undefined;
@@ -230,7 +237,8 @@ export class HttpGetter {
       await res.body.dump();
       return;
     }
-    const body = await readErrorBody(res.body);
+    // An error page may quote the request, Authorization header included.
+    const body = redactErrorBody(await readErrorBody(res.body), this.secrets());
     const said = describeErrorBody(body);
     const host = res.url.host;
     if (res.status === 401) {
@@ -254,7 +262,16 @@ export class HttpGetter {
   /** A network failure worded for a web server, not a registry. */
   private bodyError(err: unknown, url: URL): ChartprovError {
     if (err instanceof ChartprovError) return err;
-    const e = networkError(err, url.host, { tls: url.protocol === 'https:' });
+    const e = networkError(err, url.host, {
+      tls: url.protocol === 'https:',
+      ...(this.opts.timeoutMs !== undefined ? { timeoutMs: this.opts.timeoutMs } : {}),
+    });
+    if (e instanceof RegistryTimeoutError) {
+      return new RegistryTimeoutError(e.message.replace(/^registry /, ''), {
+        cause: err,
+        hint: 'the server is slow or stuck: try again later, or allow it longer with --timeout (or CHARTPROV_TIMEOUT)',
+      });
+    }
     if (e instanceof RegistryTlsError) {
       const plain = /does not speak TLS/.test(e.message);
       return new RegistryTlsError(e.message, {

@@ -73,6 +73,8 @@ export interface ClassicVersion {
 
 export interface ClassicSourceOptions extends TlsOptions, RepoLoginOptions {
   trace?: (line: string) => void;
+  /** How long the repository may stay silent per request (default 5 min). */
+  timeoutMs?: number;
 }
 
 /**

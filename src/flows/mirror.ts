@@ -151,6 +151,7 @@ export async function mirrorCharts(opts: MirrorChartsOptions): Promise<MirrorRes
     passCredentials: opts.passCredentials,
     env: opts.env,
     trace: opts.clientOptions?.trace,
+    ...(opts.clientOptions?.timeoutMs !== undefined ? { timeoutMs: opts.clientOptions.timeoutMs } : {}),
   });
   const staging = await mkdtemp(join(tmpdir(), 'chartprov-mirror-'));
   try {

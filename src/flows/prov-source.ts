@@ -54,6 +54,8 @@ export interface GivenProvOptions extends TlsOptions {
   env?: NodeJS.ProcessEnv;
   /** `--debug` lines for the request. */
   trace?: (line: string) => void;
+  /** How long the server may stay silent (default 5 min). */
+  timeoutMs?: number;
 }
 
 /** The `--prov-file` / `--prov-url` candidate, or undefined when neither is given. Checks the options at once. */
@@ -80,6 +82,7 @@ export function givenProvCandidate(opts: GivenProvOptions): ProvCandidate | unde
         insecureSkipTlsVerify: opts.insecureSkipTlsVerify,
         env: opts.env,
         trace: opts.trace,
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
         loginHint: '--prov-url never sends credentials: download the .prov yourself and pass it with --prov-file',
       });
       try {

@@ -261,6 +261,7 @@ function givenProvSource(opts: Omit<PullChartOptions, 'ref'>): ProvCandidate | u
     insecureSkipTlsVerify: opts.insecureSkipTlsVerify,
     env: opts.env,
     trace: opts.clientOptions?.trace,
+    ...(opts.clientOptions?.timeoutMs !== undefined ? { timeoutMs: opts.clientOptions.timeoutMs } : {}),
   });
 }
 

@@ -96,6 +96,7 @@ async function pullFromRepository(
     keyFile: tls.keyFile,
     insecureSkipTlsVerify: tls.insecureSkipTlsVerify,
     trace: clientOptions?.trace,
+    ...(clientOptions?.timeoutMs !== undefined ? { timeoutMs: clientOptions.timeoutMs } : {}),
     charts: refs,
     repoUrl: flags.repo,
     passCredentials: flags.passCredentials,
