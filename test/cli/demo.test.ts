@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCli } from '../peers/cli.js';
 import { helmBinary } from '../peers/helm.js';
 import { cliPath } from '../peers/paths.js';
+import { assertNoSecrets } from '../peers/secrets.js';
 import { tempDir } from '../peers/tmp.js';
 
 let work: string;
@@ -154,6 +155,7 @@ describe('chartprov demo', () => {
     assert.equal(child.exitCode, null, 'still waiting for the step in flight');
     child.kill('SIGINT');
     assert.equal(await exited, 130, stderr);
+    assertNoSecrets('chartprov demo', stdout, stderr);
     assert.deepEqual(await readdir(tmp), [], 'workspace removed');
     assert.deepEqual(await readdir(home), []);
   });

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { goldens } from '../peers/charts.js';
 import { onTerminal, runCli } from '../peers/cli.js';
 import { cliPath } from '../peers/paths.js';
+import { assertNoSecrets } from '../peers/secrets.js';
 import { tempDir } from '../peers/tmp.js';
 
 let work: string;
@@ -72,9 +73,12 @@ function startServe(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<S
         child,
         stdout: () => out,
         stderr: () => err,
-        stop: (signal = 'SIGTERM') => {
+        stop: async (signal = 'SIGTERM') => {
           child.kill(signal);
-          return exited;
+          const code = await exited;
+          // The server's output (request log, start-up lines) is output of the suite: no known secret in it.
+          assertNoSecrets('chartprov serve', out, err);
+          return code;
         },
       });
     });

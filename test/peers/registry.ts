@@ -12,6 +12,7 @@ import { delimiter, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { hash } from 'bcryptjs';
 import { stringify } from 'yaml';
+import { assertNoSecrets, rememberSecret } from './secrets.js';
 import { tempDir } from './tmp.js';
 import { issueClientCert, issueServerCert, makeTestCa } from './tls.js';
 import type { TokenServer } from './token-server.js';
@@ -189,7 +190,10 @@ export async function startDockerRegistry(opts: RegistryOptions = {}): Promise<D
   const htpasswdFile = join(dir, 'htpasswd');
   await mkdir(storageDir);
   try {
-    if (opts.auth && 'htpasswd' in opts.auth) await writeHtpasswd(htpasswdFile, opts.auth.htpasswd);
+    if (opts.auth && 'htpasswd' in opts.auth) {
+      for (const [user, password] of Object.entries(opts.auth.htpasswd)) rememberSecret(`docker-registry password of ${user}`, password);
+      await writeHtpasswd(htpasswdFile, opts.auth.htpasswd);
+    }
 
     let tlsFiles: Pick<DockerRegistry, 'caFile' | 'caCert' | 'clientCertFile' | 'clientKeyFile' | 'certsDir' | 'tlsConnect'> = {};
     let httpTls: object | undefined;
@@ -257,7 +261,10 @@ export async function startDockerRegistry(opts: RegistryOptions = {}): Promise<D
             stopped ??= (async () => {
               await stopChild(started.child, started.exited);
               live.delete(entry);
+              // Its log is output of the suite too: no test secret may appear in it.
+              const log = await readFile(logFile, 'utf8').catch(() => '');
               await tmp.cleanup();
+              assertNoSecrets('docker-registry log', log);
             })();
             return stopped;
           },
