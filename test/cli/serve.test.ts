@@ -2,20 +2,17 @@
 // its generated admin password shown once, accounts changed from other
 // processes while it runs, pushes and logins against it, SIGTERM, gc.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { goldens } from '../peers/charts.js';
 import { onTerminal, runCli } from '../peers/cli.js';
-import { cliPath } from '../peers/paths.js';
-import { assertNoSecrets } from '../peers/secrets.js';
+import { killServeProcesses, startServeProcess, type ServeProcess } from '../peers/serve-process.js';
 import { tempDir } from '../peers/tmp.js';
 
 let work: string;
 let home: string;
 let cleanup: () => Promise<void>;
-const servers = new Set<ChildProcess>();
 
 before(async () => {
   ({ dir: work, cleanup } = await tempDir('chartprov-serve-'));
@@ -23,19 +20,11 @@ before(async () => {
   await mkdir(home);
 });
 after(async () => {
-  for (const child of servers) child.kill('SIGKILL');
+  killServeProcesses();
   await cleanup?.();
 });
 
-interface Server {
-  url: string;
-  host: string;
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  /** Sends the signal and resolves with the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
+type Server = ServeProcess;
 
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
   const e: NodeJS.ProcessEnv = {
@@ -49,44 +38,9 @@ const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
   return e;
 };
 
-/** Starts `chartprov serve ARGS` and resolves once its ready line (text) or ready event (JSON) names the URL. */
+/** Starts `chartprov serve ARGS` with this file's HOME and resolves once its ready line or event names the URL. */
 function startServe(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Server> {
-  const child = spawn(process.execPath, [cliPath, 'serve', ...args], { env: env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
-  servers.add(child);
-  let out = '';
-  let err = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.on('exit', () => servers.delete(child));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 20 s\n${out}\n${err}`)), 20_000);
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const text = /^ready: (\S+)$/m.exec(out)?.[1];
-      const json = out.startsWith('{') && out.includes('\n') ? (JSON.parse(out.split('\n')[0]!) as { url?: string }).url : undefined;
-      const url = text ?? json;
-      if (!url) return;
-      clearTimeout(timer);
-      resolve({
-        url,
-        host: new URL(url).host,
-        child,
-        stdout: () => out,
-        stderr: () => err,
-        stop: async (signal = 'SIGTERM') => {
-          child.kill(signal);
-          const code = await exited;
-          // The server's output (request log, start-up lines) is output of the suite: no known secret in it.
-          assertNoSecrets('chartprov serve', out, err);
-          return code;
-        },
-      });
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`chartprov serve exited with ${code} before it was ready\n${out}\n${err}`));
-    });
-  });
+  return startServeProcess(args, env(extraEnv));
 }
 
 /** Polls until `check` holds: a child's log line may arrive after the response it logs. */

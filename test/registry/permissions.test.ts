@@ -6,15 +6,14 @@
 // a push — accounts, password hashes, the token signing key, blobs,
 // manifests, tags, upload areas: folders 0700, files 0600.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { goldens } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
 import { recordFigure } from '../peers/figures.js';
-import { cliPath } from '../peers/paths.js';
-import { assertNoSecrets, rememberSecret, SECRETS } from '../peers/secrets.js';
+import { rememberSecret, SECRETS } from '../peers/secrets.js';
+import { killServeProcesses, startServeProcess, type ServeProcess } from '../peers/serve-process.js';
 import { tempDir } from '../peers/tmp.js';
 
 const DEV_PASSWORD = 'Dev-Perm-Passw0rd-3';
@@ -23,7 +22,6 @@ rememberSecret('the dev user of permissions.test.ts', DEV_PASSWORD);
 let work: string;
 let cleanup: () => Promise<void>;
 let umask: number;
-const servers = new Set<ChildProcess>();
 
 before(async () => {
   ({ dir: work, cleanup } = await tempDir('chartprov-perms-'));
@@ -32,7 +30,7 @@ before(async () => {
 });
 after(async () => {
   process.umask(umask);
-  for (const child of servers) child.kill('SIGKILL');
+  killServeProcesses();
   await cleanup?.();
 });
 
@@ -135,45 +133,8 @@ describe('the data folder of chartprov serve after real use', () => {
   });
 });
 
-interface Serve {
-  host: string;
-  stop(): Promise<number | null>;
-}
-
 /** `chartprov serve --data DIR` on a free port, with the suite's admin password; resolves at its ready line. */
-function startServe(data: string): Promise<Serve> {
+function startServe(data: string): Promise<ServeProcess> {
   const env = { ...process.env, CHARTPROV_ADMIN_PASSWORD: SECRETS.embeddedAdmin, HOME: join(work, 'serve-home') };
-  const child = spawn(process.execPath, [cliPath, 'serve', '--addr', '127.0.0.1:0', '--data', data], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  servers.add(child);
-  let out = '';
-  let err = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.on('exit', () => servers.delete(child));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 20 s\n${out}\n${err}`)), 20_000);
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const url = /^ready: (\S+)$/m.exec(out)?.[1];
-      if (!url) return;
-      clearTimeout(timer);
-      resolve({
-        host: new URL(url).host,
-        stop: async () => {
-          child.kill('SIGTERM');
-          const code = await exited;
-          // The server's own output (request log, start-up lines) is checked like every CLI run's.
-          assertNoSecrets('chartprov serve', out, err);
-          return code;
-        },
-      });
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`chartprov serve exited with ${code} before it was ready\n${out}\n${err}`));
-    });
-  });
+  return startServeProcess(['--addr', '127.0.0.1:0', '--data', data], env);
 }
