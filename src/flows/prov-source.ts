@@ -125,6 +125,10 @@ function parseProvUrl(text: string): URL {
       hint: 'for a local file use --prov-file PATH',
     });
   }
+  if (url.username || url.password)
+    throw new UsageError('--prov-url holds credentials', {
+      hint: '--prov-url never sends credentials: download the .prov yourself and pass it with --prov-file',
+    });
   return url;
 }
 

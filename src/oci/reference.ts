@@ -49,6 +49,7 @@ export function parseOciReference(input: string, opts: ParseReferenceOptions = {
     if (opts.requireScheme) throw fail('missing the oci:// scheme (write oci://HOST/PATH/NAME)');
   }
   if (rest === '' || rest.startsWith('/')) throw fail('no registry host after oci://');
+  if (USERINFO_AT.test(rest)) throw fail('it holds credentials (user@host); log in with chartprov registry login instead');
 
   const slash = rest.indexOf('/');
   const hostPart = slash === -1 ? rest : rest.slice(0, slash);
@@ -103,7 +104,7 @@ export function formatOciReference(ref: OciReference): string {
  */
 export function parseRegistryHost(input: string): string {
   const fail = (what: string) =>
-    new ReferenceInvalidError(`invalid registry host ${quote(withoutUserinfo(input))}: ${what}`, { hint: HOST_HINT });
+    new ReferenceInvalidError(`invalid registry host ${quote(withoutUserinfo(input, true))}: ${what}`, { hint: HOST_HINT });
   if (input === '') throw fail('it is empty');
   if (/\s/.test(input)) throw fail('it contains whitespace');
   let rest = input;
@@ -114,6 +115,7 @@ export function parseRegistryHost(input: string): string {
   }
   rest = rest.replace(/\/+$/, '');
   if (rest === '') throw fail('no host');
+  if (rest.includes('@')) throw fail('it holds credentials (user@host); give the user with -u and the password on stdin');
   const slash = rest.indexOf('/');
   if (slash !== -1) throw fail(`give the host only, without a path (${quote(withoutUserinfo(rest.slice(0, slash)))})`);
   return checkHost(rest, fail);
@@ -211,12 +213,20 @@ function checkDigest(digest: string, fail: Fail): void {
   throw fail(`digest ${quote(digest)} must be ${algorithm}: and ${algorithm === 'sha256' ? 64 : 128} lowercase hex digits`);
 }
 
+// An '@' with a '/' after it is userinfo: a digest's '@' follows the last '/', and a password may hold '/'.
+const USERINFO_AT = /@.*\//;
+
 /**
  * The input as an error may quote it: `oci://user:password@host/…` is refused
- * for holding credentials, and the message must not repeat them.
+ * for holding credentials, and the message must not repeat them. `hostOnly`:
+ * no digest can follow, so every '@' ends userinfo.
  */
-function withoutUserinfo(input: string): string {
-  return input.replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?)[^/]*@/, (_m, scheme: string) => `${scheme}***@`);
+function withoutUserinfo(input: string, hostOnly = false): string {
+  const scheme = ANY_SCHEME.exec(input)?.[0] ?? '';
+  const rest = input.slice(scheme.length);
+  const end = USERINFO_AT.test(rest) ? rest.lastIndexOf('/') : rest.indexOf('/');
+  const at = hostOnly ? rest.lastIndexOf('@') : rest.lastIndexOf('@', end === -1 ? rest.length : end);
+  return at === -1 ? input : `${scheme}***${rest.slice(at)}`;
 }
 
 /** Quoted and cut short: the message stays one readable line whatever was pasted. */

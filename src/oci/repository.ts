@@ -23,7 +23,7 @@ import { digestAlgorithm, digestOf, isDigest, VerifyingStream } from './digest.j
 import { MANIFEST_ACCEPT, MANIFEST_ACCEPT_HEADER, OCI_INDEX } from './helm-media.js';
 import { backoff, header, type RegistryRequest, type RegistryResponse } from './http.js';
 import { pushBlob, type BlobSource, type PushBlobOptions, type PushedBlob } from './blob-upload.js';
-import { isTransientNetworkError, networkError, networkReason, readErrorBody, unexpectedStatus } from './registry-errors.js';
+import { isTransientNetworkError, networkError, networkReason, readErrorBody, redactErrorBody, unexpectedStatus } from './registry-errors.js';
 
 /** What a manifest GET returns: the exact bytes (digests are over them), their type and digest. */
 export interface FetchedManifest {
@@ -412,7 +412,7 @@ export class Repository {
   }
 
   private async notFound(res: RegistryResponse, reference?: string): Promise<Error> {
-    const body = await readErrorBody(res.body);
+    const body = redactErrorBody(await readErrorBody(res.body), await this.client.http.auth.secrets(this.registry));
     const codes = body.errors.map((e) => e.code);
     if (!reference || codes.includes('NAME_UNKNOWN')) {
       return new ChartNotFoundError(`repository ${this} not found`, { hint: 'check the path; chartprov push creates it' });

@@ -281,6 +281,8 @@ async function route(state: ServerState, req: IncomingMessage, res: ServerRespon
     return harborApiRoute({ ...base, canPull: (repo) => access.permits(caller, repo, 'pull'), access, caller });
   }
   if (!path.startsWith('/v2/') && path !== '/v2') throw new HttpError(404, 'NOT_FOUND', 'not found');
+  // The URL parser folds `..`, `%2e%2e` and `\\` into another path: refuse what a front proxy saw differently.
+  if ((req.url ?? '/').split('?', 1)[0] !== path) throw new HttpError(400, 'NAME_INVALID', 'the path is not in normal form');
   const { request, run } = parseV2(path, req.method);
   let caller: Caller | undefined;
   if (access) caller = await authorize(access, req, request, realmOf(state, req));

@@ -150,6 +150,21 @@ describe('registry passwords', () => {
       input: `${PASSWORD}\n`,
     });
     await probe(['pull', 'hello-world', '--repo', `http://prober:${PASSWORD}@127.0.0.1:1/charts`], { code: 'USAGE' });
+    // A generated password may hold '/': the userinfo still ends at the last '@' before the path.
+    const slashed = `Sl/${PASSWORD}/x`;
+    rememberSecret('a password with slashes (secrets.test)', slashed);
+    await probe(['pull', `oci://prober:${slashed}@${reg.host}/team/hello-world:0.1.0`, '--plain-http'], { code: 'REFERENCE_INVALID' });
+    await probe(['registry', 'login', `https://prober:${slashed}@${reg.host}`, '-u', 'prober', '--password-stdin'], {
+      code: 'REFERENCE_INVALID',
+      input: `${PASSWORD}\n`,
+    });
+    // --prov-url never sends credentials, so one holding them is refused rather than echoed.
+    await probe(
+      ['verify', `oci://${reg.host}/team/hello-world:0.1.0`, '--plain-http', '--prov-url', `http://prober:${PASSWORD}@127.0.0.1:1/x.prov`],
+      {
+        code: 'USAGE',
+      },
+    );
   });
 
   test('a credentials file that is not JSON: CREDENTIALS_UNAVAILABLE without quoting it', async () => {

@@ -110,23 +110,23 @@ describe('repository names with path tricks, on /v2', () => {
   const long = `pub/${'a'.repeat(300)}`;
   // [what, path]: reads of priv/app's blob (or of a file outside) through pub, as pubdev.
   const reads = (): Array<[string, string, readonly number[]]> => [
-    ['.. segment (normalised to priv/app, which pubdev may not read)', `/v2/pub/../priv/app/blobs/${privDigest}`, [401, 403]],
-    ['%2e%2e segment (the same)', `/v2/pub/%2e%2e/priv/app/blobs/${privDigest}`, [401, 403]],
-    ['%2E%2E upper-case escapes', `/v2/pub/%2E%2E/priv/app/blobs/${privDigest}`, [401, 403]],
-    ['backslashes (a URL parser turns them into /)', `/v2/pub\\..\\priv/app/blobs/${privDigest}`, [401, 403]],
+    ['.. segment (not in normal form: refused before it could become priv/app)', `/v2/pub/../priv/app/blobs/${privDigest}`, [400]],
+    ['%2e%2e segment (the same)', `/v2/pub/%2e%2e/priv/app/blobs/${privDigest}`, [400]],
+    ['%2E%2E upper-case escapes', `/v2/pub/%2E%2E/priv/app/blobs/${privDigest}`, [400]],
+    ['backslashes (a URL parser turns them into /)', `/v2/pub\\..\\priv/app/blobs/${privDigest}`, [400]],
     ['..%2F inside a segment', `/v2/pub/..%2Fpriv%2Fapp/blobs/${privDigest}`, [400]],
     ['..%5C inside a segment', `/v2/pub/..%5Cpriv/app/blobs/${privDigest}`, [400]],
     ['%00 in the name', `/v2/pub/app%00/blobs/${pubDigest}`, [400]],
     ['upper case project', `/v2/PUB/app/blobs/${pubDigest}`, [400]],
     ['upper case repository', `/v2/pub/App/blobs/${pubDigest}`, [400]],
     ['double slash', `/v2/pub//app/blobs/${pubDigest}`, [400]],
-    ['trailing dot component', `/v2/pub/app/./blobs/${pubDigest}`, [200, 400, 404]],
+    ['trailing dot component', `/v2/pub/app/./blobs/${pubDigest}`, [400]],
     ['leading underscore (the storage keeps _uploads, _manifests)', `/v2/pub/_manifests/blobs/${pubDigest}`, [400]],
     ['name longer than 255', `/v2/${long}/blobs/${pubDigest}`, [400]],
     ['name of 20000 characters', `/v2/pub/${'b'.repeat(20_000)}/blobs/${pubDigest}`, [400, 414, 431]],
     ['digest with ..', `/v2/pub/app/blobs/sha256:..%2F..%2F..%2Foutside.txt`, [400, 404]],
     ['tag with ..', `/v2/pub/app/manifests/..%2F..%2F..%2F..%2Foutside.txt`, [400, 404]],
-    ['tag list through ..', `/v2/pub/%2e%2e/priv/app/tags/list`, [401, 403]],
+    ['tag list through ..', `/v2/pub/%2e%2e/priv/app/tags/list`, [400]],
     ['upload id with ..', `/v2/pub/app/blobs/uploads/..%2F..%2F..%2Foutside.txt`, [400, 401, 403, 404]],
   ];
 
@@ -190,6 +190,21 @@ describe('repository names with path tricks, on /v2', () => {
     assert.ok([400, 404].includes(a.status), `pub%2Fapp: ${a.status} ${a.code ?? ''}`);
     const b = await raw('GET', `/v2/priv%2Fapp/blobs/${privDigest}`, { authorization: basic(reg.admin) });
     assert.ok([400, 404].includes(b.status), `priv%2Fapp as admin: ${b.status} ${b.code ?? ''}`);
+  });
+
+  // The URL parser folds `..`, `%2e%2e` and `\\` away: /v2/pub/../priv/app/… is "pub/…" to a proxy in front.
+  test('a path that is not in normal form is refused, not folded into another repository', async () => {
+    for (const path of [
+      '/v2/pub/%2e%2e/priv/app/tags/list',
+      '/v2/pub/../priv/app/tags/list',
+      '/v2/priv\\app/tags/list',
+      '/v2/pub/./app/tags/list',
+    ]) {
+      const a = await raw('GET', path, { authorization: basic(reg.admin) });
+      assert.equal(a.status, 400, `${path}: ${a.status} ${a.code ?? ''}`);
+      assert.equal(a.code, 'NAME_INVALID', path);
+    }
+    assert.equal((await raw('GET', '/v2/priv/app/tags/list', { authorization: basic(reg.admin) })).status, 200, 'the normal form works');
   });
 
   test('an encoded slash never opens another project: priv%2Fapp as pubdev is refused', async () => {

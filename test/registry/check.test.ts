@@ -5,7 +5,7 @@
 // not damage; memory does not grow with blob size; the data-folder lock keeps
 // it away from a running server; and the CLI's text, JSON and exit status.
 import assert from 'node:assert/strict';
-import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
@@ -293,5 +293,15 @@ describe('temp files of killed writes', () => {
       (await checkRegistryStorage({ dataDir: root })).leftovers.map((l) => l.path.split('/').pop()),
       [`.data.${process.pid}.12345678.tmp`],
     );
+  });
+
+  it("a temp file with our pid but older than this process is an earlier process's (pid reuse, PID 1 in a container): removed", async () => {
+    const { root, chart } = await fixture();
+    const old = join(blobPath(root, chart.layer), '..', `.data.${process.pid}.0ddba11.tmp`);
+    await writeFile(old, 'left by a killed predecessor with the same pid');
+    const before = new Date(Date.now() - process.uptime() * 1000 - 60_000);
+    await utimes(old, before, before);
+    assert.equal(await removeInterruptedWrites(root), 1);
+    await assert.rejects(stat(old), /ENOENT/);
   });
 });

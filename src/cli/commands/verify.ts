@@ -115,7 +115,14 @@ async function verifyRemote(reference: string, flags: VerifyFlags): Promise<numb
 /** `--prov` / `--prov-file` / `--prov-url`: a signature kept outside the registry, checked with the registry's. */
 async function givenSignatures(flags: VerifyFlags) {
   const { givenProvCandidate } = await import('../../flows/prov-source.js');
-  const candidate = givenProvCandidate({ ...registryOptionsFromFlags(flags), provFile: flags.provFile ?? flags.prov, provUrl: flags.provUrl });
+  const { clientOptions, ...tls } = registryOptionsFromFlags(flags);
+  const candidate = givenProvCandidate({
+    ...tls,
+    trace: clientOptions?.trace,
+    ...(clientOptions?.timeoutMs !== undefined ? { timeoutMs: clientOptions.timeoutMs } : {}),
+    provFile: flags.provFile ?? flags.prov,
+    provUrl: flags.provUrl,
+  });
   const bytes = await candidate?.load();
   if (!candidate || !bytes) return [];
   return [{ source: candidate.source === 'prov-url' ? ('url' as const) : ('file' as const), location: candidate.location, text: bytes.toString('utf8') }];

@@ -190,7 +190,13 @@ export async function sweepTemp(root: string, olderThanMs: number): Promise<numb
  * loss) and will never be renamed. Stops early when `stopped()` says so.
  */
 export async function sweepTempOfOthers(root: string, stopped: () => boolean = () => false): Promise<number> {
-  return removeTempFiles(root, async (_path, name) => tempFilePid(name) !== process.pid, stopped);
+  // Our pid on a file older than this process: an earlier process given the same pid (PID 1 in a container).
+  const started = Date.now() - process.uptime() * 1000;
+  return removeTempFiles(
+    root,
+    async (path, name) => tempFilePid(name) !== process.pid || ((await lstat(path).catch(() => undefined))?.mtimeMs ?? Infinity) < started,
+    stopped,
+  );
 }
 
 async function removeTempFiles(
