@@ -8,6 +8,7 @@
  * random order, so Helm's own order for such keys changes from run to run;
  * for all other keys this is the order Helm writes.
  */
+import { ASSIGNED_AFTER_GO_UNICODE } from './go-unicode.js';
 
 /** A comparator for Array.prototype.sort: 0 when neither key is Less than the other. */
 export function goKeyCompare(a: string, b: string): number {
@@ -17,8 +18,11 @@ export function goKeyCompare(a: string, b: string): number {
 
 const IS_LETTER = /\p{L}/u;
 const IS_DIGIT = /\p{Nd}/u;
-const isLetter = (c: number): boolean => IS_LETTER.test(String.fromCodePoint(c));
-const isDigit = (c: number | undefined): boolean => c !== undefined && IS_DIGIT.test(String.fromCodePoint(c));
+// unicode.IsLetter and IsDigit with Go's Unicode 15.0 tables (go-unicode.ts).
+const goKnows = (ch: string): boolean => !ASSIGNED_AFTER_GO_UNICODE.test(ch);
+const isLetter = (c: number): boolean => IS_LETTER.test(String.fromCodePoint(c)) && goKnows(String.fromCodePoint(c));
+const isDigit = (c: number | undefined): boolean =>
+  c !== undefined && IS_DIGIT.test(String.fromCodePoint(c)) && goKnows(String.fromCodePoint(c));
 
 /** go-yaml v2's keyList.Less for two string keys, on runes like Go. */
 export function goKeyLess(a: string, b: string): boolean {

@@ -12,6 +12,7 @@ import { type HelmIgnoreRules, parseHelmignore } from './helmignore.js';
 import { type ChartFile, type LoadedChart, assembleChart } from './assemble.js';
 import { shown } from './show.js';
 import { MAX_CHART_BYTES, MAX_FILE_BYTES } from './tar-read.js';
+import { isUtf8 } from './utf8.js';
 
 export type { ChartFile, LoadedChart } from './assemble.js';
 
@@ -71,13 +72,23 @@ class Walker {
 
   /** `ancestors` holds the real paths of the folders above, to stop symlink loops. */
   async walk(abs: string, rel: string, ancestors: string[]): Promise<void> {
-    const names = (await fsCall(abs, 'folder', () => readdir(abs))).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    // Names as bytes: Linux allows any, and one that is not UTF-8 has no string that opens it.
+    const raw = (await fsCall(abs, 'folder', () => readdir(abs, { encoding: 'buffer' }))).sort(Buffer.compare);
+    const names = raw.map((bytes) => bytes.toString('utf8'));
+    const rawPath = (bytes: Buffer) => Buffer.concat([Buffer.from(`${abs}/`), bytes]);
     // Every entry of a folder is looked at in one go: file-system round trips, not CPU, are the cost here.
-    const infos = await Promise.all(names.map((name) => fsCall(join(abs, name), 'file', () => lstat(join(abs, name)))));
+    const infos = await Promise.all(raw.map((bytes, i) => fsCall(join(abs, names[i]!), 'file', () => lstat(rawPath(bytes)))));
     for (const [i, name] of names.entries()) {
       const childAbs = join(abs, name);
       const childRel = rel === '' ? name : `${rel}/${name}`;
       let info = infos[i]!;
+      if (!isUtf8(raw[i]!)) {
+        // Helm packs such a name as bytes; we cannot read it back as the same string.
+        if (this.rules.ignores(childRel, info.isDirectory())) continue;
+        throw new NotAChartError(`${shown(childRel)} has a file name that is not UTF-8 (shown with U+FFFD)`, {
+          hint: 'rename the file (e.g. convmv -f latin1 -t utf8 --notest), or add it to .helmignore',
+        });
+      }
       let real: string | undefined;
       if (info.isSymbolicLink()) {
         real = await realpath(childAbs).catch((err: NodeJS.ErrnoException) => {

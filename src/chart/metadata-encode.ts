@@ -12,6 +12,7 @@
  */
 import { ChartYamlError } from '../errors.js';
 import { formatGoFloat } from './go-resolve.js';
+import { ASSIGNED_AFTER_GO_UNICODE } from './go-unicode.js';
 import { GoYamlMarshalError, type JsonValue, marshalGoYaml } from './go-yaml-encode.js';
 import type { ChartMetadata } from './metadata-types.js';
 
@@ -140,8 +141,9 @@ function toJsonValue(v: unknown): JsonValue {
 
 /**
  * Helm's sanitizeString (run by Metadata.Validate): whitespace becomes a
- * space, non-printable characters are dropped. A lone surrogate, Go's
- * invalid UTF-8, reads as U+FFFD, which is printable and kept.
+ * space, non-printable characters are dropped — printable as Go's Unicode
+ * 15.0 tables say, not Node's newer ones (go-unicode.ts). A lone surrogate,
+ * Go's invalid UTF-8, reads as U+FFFD, which is printable and kept.
  */
 export function sanitizeString(s: string): string {
   // Nearly every Chart.yaml string is printable ASCII: nothing to change.
@@ -149,7 +151,7 @@ export function sanitizeString(s: string): string {
   let out = '';
   for (const c of s) {
     if (GO_SPACE.test(c)) out += ' ';
-    else if (GO_PRINT.test(c)) out += c;
+    else if (GO_PRINT.test(c) && !ASSIGNED_AFTER_GO_UNICODE.test(c)) out += c;
     else if (LONE_SURROGATE.test(c)) out += '\ufffd';
   }
   return out;

@@ -15,9 +15,10 @@ import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Header } from 'tar/header';
-import { Pax } from 'tar/pax';
 import { ChartArchiveError, ChartprovError, FileNotFoundError, FileReadError, NotAChartError } from '../errors.js';
 import { DigestStream } from './digest.js';
+import { type Name, type PaxRecords, headerName, parsePax, sizeFieldValid } from './tar-headers.js';
+import { isUtf8 } from './utf8.js';
 import { shown } from './show.js';
 
 /** Helm's limits (pkg/chart/loader/archive): 100 MiB in all, 5 MiB per file. */
@@ -31,6 +32,12 @@ export interface TarReadOptions {
   label: string;
   /** Which files (path inside the top folder) to buffer; the rest are skipped. */
   keep: (path: string) => boolean;
+  /**
+   * Receives each kept file as soon as it is complete, instead of `files`
+   * holding them all: memory then holds one file (at most maxFileBytes) and
+   * not the whole chart. Its errors end the read as they are.
+   */
+  onFile?: (path: string, data: Buffer) => Promise<void>;
 }
 
 export interface TarContents {
@@ -40,12 +47,23 @@ export interface TarContents {
   entries: string[];
   /** Kept files by path inside the top folder, in archive order; a UTF-8 BOM is removed as Helm does. */
   files: Map<string, Buffer>;
+  /**
+   * Entries (as in `entries`) whose stored name is not UTF-8, decoded with
+   * U+FFFD in place of the bad bytes. Helm reads such names as bytes; they
+   * are fine to verify, but unpacking would write a name other than Helm's.
+   */
+  lossyNames: string[];
 }
 
 const BLOCK = 512;
 const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
-/** Headers that describe the next entry; their bodies are small records. */
-const META_TYPES = new Set(['ExtendedHeader', 'GlobalExtendedHeader', 'NextFileHasLongPath', 'OldGnuLongPath', 'NextFileHasLongLinkpath']);
+/**
+ * Headers that describe the next entry; their bodies are small records.
+ * Old GNU 'N' headers are not among them: Go does not know them and hands
+ * them on as entries, which Helm reads as files, so we cannot give them a
+ * meaning Helm agrees with, and refuse them as entries of an unknown type.
+ */
+const META_TYPES = new Set(['ExtendedHeader', 'GlobalExtendedHeader', 'NextFileHasLongPath', 'NextFileHasLongLinkpath']);
 const MAX_META_BYTES = 1024 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
@@ -79,7 +97,9 @@ export async function readTarGz(input: string | Uint8Array, opts: TarReadOptions
       if (total > maxBytes) throw reader.bad(`decompresses to more than ${maxBytes} bytes (the limit)`);
       // Like Go's tar reader, stop at the end-of-archive marker: whatever
       // follows (padding, or a bomb of zeros) is never decompressed.
-      if (reader.push(chunk)) break;
+      const done = reader.push(chunk);
+      if (opts.onFile) for (const [path, data] of reader.takeFiles()) await opts.onFile(path, data);
+      if (done) break;
     }
     reader.finish();
     if (reader.result.entries.length === 0) {
@@ -105,21 +125,23 @@ export async function readTarGz(input: string | Uint8Array, opts: TarReadOptions
 type Body = { remaining: number; pad: number; kind: 'skip' | 'keep' | 'meta'; type: string; rel: string; chunks: Buffer[] };
 
 /**
- * A streaming tar reader: node-tar's Header and Pax decode the blocks, the
- * state machine is ours so the work per byte stays constant (node-tar's
- * Parser re-buffers everything after the end marker, which turns a bomb of
- * zeros into minutes of copying).
+ * A streaming tar reader: node-tar's Header decodes the blocks, the state
+ * machine and the PAX records are ours so the work per byte stays constant
+ * (node-tar's Parser re-buffers everything after the end marker, which turns
+ * a bomb of zeros into minutes of copying) and every header means what it
+ * means to Go's archive/tar, which Helm uses: where two readers disagree on
+ * an entry's name or size, one shows a chart the other does not install.
  */
 class TarReader {
-  readonly result: TarContents = { top: '', entries: [], files: new Map() };
-  private readonly seen = new Set<string>();
+  readonly result: TarContents = { top: '', entries: [], files: new Map(), lossyNames: [] };
+  private readonly paths: PathState = { files: new Set(), folders: new Set() };
   private pending: Buffer = Buffer.alloc(0);
   private body: Body | undefined;
   private zeroBlocks = 0;
   private done = false;
-  private longPath: string | undefined;
-  private paxPath: string | undefined;
-  private paxSize: number | undefined;
+  /** The next entry's GNU long name, and PAX records, as Go applies them. */
+  private longPath: Name | undefined;
+  private pax: PaxRecords | undefined;
 
   constructor(
     private readonly opts: TarReadOptions,
@@ -160,6 +182,13 @@ class TarReader {
     return this.done;
   }
 
+  /** The files completed since the last call, removed from `result.files`. */
+  takeFiles(): Array<[string, Buffer]> {
+    const out = [...this.result.files];
+    this.result.files.clear();
+    return out;
+  }
+
   finish(): void {
     if (this.body || (this.pending.length > 0 && !this.done)) throw this.bad('is truncated (the tar stream ends inside an entry)');
   }
@@ -170,19 +199,31 @@ class TarReader {
       return;
     }
     this.zeroBlocks = 0;
-    const h = new Header(block);
+    let h: Header;
+    try {
+      h = new Header(block);
+    } catch (err) {
+      // A base-256 number field that is malformed or past 2^53.
+      throw this.bad(`not a valid tar archive (${(err as Error).message})`);
+    }
     if (!h.cksumValid) throw this.bad('not a valid tar archive (bad header checksum)');
     const type = h.type;
-    const size = (FILE_TYPES.has(type) ? this.paxSize : undefined) ?? h.size ?? 0;
+    // Go's reader refuses a size field that is not a number; node-tar reads
+    // "12x" as 10 and garbage as 0, which would make the body a header.
+    if (!sizeFieldValid(block))
+      throw this.bad(`not a valid tar archive (size field ${JSON.stringify(block.toString('latin1', 124, 136))})`);
+    const size = (FILE_TYPES.has(type) ? this.pax?.size : undefined) ?? h.size ?? 0;
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (META_TYPES.has(type)) {
       if (size > MAX_META_BYTES) throw this.bad(`has a ${type} header of ${size} bytes`);
       this.body = { remaining: size, pad, kind: 'meta', type, rel: '', chunks: [] };
       return;
     }
-    const path = this.paxPath ?? this.longPath ?? h.path ?? '';
-    this.paxPath = this.longPath = this.paxSize = undefined;
-    const rel = checkEntry({ path, type, size }, this.result, this.seen, this.maxFileBytes, (why) => this.bad(why));
+    // Go lets a GNU long name win over a PAX path.
+    const name = this.longPath ?? this.pax?.path ?? headerName(block);
+    this.longPath = this.pax = undefined;
+    const rel = checkEntry({ path: name.text, type, size }, this.result, this.paths, this.maxFileBytes, (why) => this.bad(why));
+    if (rel !== undefined && name.lossy) this.result.lossyNames.push(`${this.result.top}/${rel}`);
     const kind = rel !== undefined && this.opts.keep(rel) ? 'keep' : 'skip';
     this.body = { remaining: type === 'Directory' ? 0 : size, pad: type === 'Directory' ? 0 : pad, kind, type, rel: rel ?? '', chunks: [] };
   }
@@ -193,25 +234,41 @@ class TarReader {
       this.result.files.set(b.rel, data.subarray(0, 3).equals(UTF8_BOM) ? data.subarray(3) : data);
     } else if (b.kind === 'meta') {
       if (b.type === 'ExtendedHeader') {
-        const pax = Pax.parse(data.toString('utf8'));
-        if (pax.path !== undefined) this.paxPath = pax.path;
-        if (pax.size !== undefined) this.paxSize = pax.size;
-      } else if (b.type === 'NextFileHasLongPath' || b.type === 'OldGnuLongPath') {
-        this.longPath = data.toString('utf8').replace(/\0.*$/s, '');
+        // A second PAX header replaces the first, as in Go (not merged).
+        this.pax = parsePax(data, (why) => this.bad(why));
+        // GNU sparse files in PAX form: Go expands them (to 10 GiB if the
+        // record says so), a plain reader sees the raw map as the file's
+        // bytes. Two readers, two contents: refuse.
+        if (this.pax.sparse) throw this.bad('holds a sparse file (GNU.sparse PAX records); chart archives hold regular files only');
+      } else if (b.type === 'GlobalExtendedHeader') {
+        // Go hands a global header to its caller as an entry of its own,
+        // which drops what was pending for the next one; Helm then skips it.
+        this.longPath = this.pax = undefined;
+      } else if (b.type === 'NextFileHasLongPath') {
+        const raw = data.subarray(0, data.includes(0) ? data.indexOf(0) : data.length);
+        this.longPath = { text: raw.toString('utf8'), lossy: !isUtf8(raw) };
       }
     }
   }
+}
+
+interface PathState {
+  files: Set<string>;
+  /** Every folder the files imply ("a" and "a/b" for "a/b/c"). */
+  folders: Set<string>;
 }
 
 /** Checks one entry; returns its path inside the top folder, or undefined for a folder entry. */
 function checkEntry(
   entry: { path: string; type: string; size: number },
   result: TarContents,
-  seen: Set<string>,
+  paths: PathState,
   maxFileBytes: number,
   bad: (why: string) => ChartArchiveError,
 ): string | undefined {
   const raw = entry.path;
+  // Go refuses PAX records holding NUL; a file system cuts the name there.
+  if (raw.includes('\0')) throw bad(`${JSON.stringify(raw)} holds a NUL character`);
   // Helm accepts archives made on Windows, whose paths use "\\".
   const path = raw.includes('\\') ? raw.replaceAll('\\', '/') : raw;
   if (path.startsWith('/') || /^[a-zA-Z]:\//.test(path)) throw bad(`${JSON.stringify(raw)} is an absolute path`);
@@ -231,8 +288,15 @@ function checkEntry(
   if (top === '' || top === '.' || rel === '' || rel === '.') throw bad(`${JSON.stringify(raw)} is not inside a chart folder`);
   if (result.top === '') result.top = top;
   else if (result.top !== top) throw bad(`has more than one top-level folder (${JSON.stringify(result.top)} and ${JSON.stringify(top)})`);
-  if (seen.has(rel)) throw bad(`holds ${JSON.stringify(raw)} twice`);
-  seen.add(rel);
+  if (paths.files.has(rel)) throw bad(`holds ${JSON.stringify(raw)} twice`);
+  // "x" as a file and "x/y": no folder can hold both, and unpacking would fail half-way.
+  if (paths.folders.has(rel)) throw bad(`${JSON.stringify(raw)} is a file, and a folder of other entries`);
+  for (let at = rel.indexOf('/'); at >= 0; at = rel.indexOf('/', at + 1)) {
+    const folder = rel.slice(0, at);
+    if (paths.files.has(folder)) throw bad(`${JSON.stringify(raw)} is inside ${JSON.stringify(`${top}/${folder}`)}, which is a file`);
+    paths.folders.add(folder);
+  }
+  paths.files.add(rel);
   if (entry.size > maxFileBytes) throw bad(`${JSON.stringify(raw)} is larger than ${maxFileBytes} bytes, more than Helm loads`);
   result.entries.push(`${top}/${rel}`);
   return rel;

@@ -165,6 +165,14 @@ async function pullOne(
       hint: 'attach its .prov (chartprov attach) or sign it in place (chartprov sign oci://…), or give it with --prov-file / --prov-url',
     });
   }
+  if (chart.chart.size > MAX_CHART_BYTES) {
+    throw new ChartArchiveError(
+      `${chart.reference}: its chart layer is ${chart.chart.size} bytes, more than Helm's limit of ${MAX_CHART_BYTES}`,
+      {
+        hint: 'nothing was downloaded: the manifest claims a chart larger than Helm loads; check what was pushed there',
+      },
+    );
+  }
   await mkdir(destination, { recursive: true }).catch((err) => {
     throw toWriteError(destination, err);
   });
@@ -194,7 +202,8 @@ async function pullOne(
     let verdict: TrustVerdict | undefined;
     if (requirement) {
       ({ candidates, verdict } = await byTrust(candidates, staged, chart.reference, { name, version }, requirement, opts.now));
-    } else if (opts.verify && keys && opts.policy) candidates = await byPolicy(candidates, staged, chart.reference, { name, version }, keys, opts);
+    } else if (opts.verify && keys && opts.policy)
+      candidates = await byPolicy(candidates, staged, chart.reference, { name, version }, keys, opts);
     // The signature's sources in order; the first that verifies (without --verify: the first there is) is kept.
     const prov =
       verdict && candidates.length === 0

@@ -4,6 +4,7 @@
  * of either, which one was signed is ambiguous, so we refuse. Layers of other
  * types are ignored, as Helm ignores them.
  */
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 import { NotAChartArtifactError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
 import {
@@ -32,6 +33,7 @@ export interface HelmManifest {
 
 export function parseHelmManifest(json: string | Uint8Array): HelmManifest {
   const text = typeof json === 'string' ? json : Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8');
+  if (jsonDepthExceeds(Buffer.from(text))) throw notAChart(`the manifest is nested more than ${MAX_JSON_DEPTH} levels deep`);
   let m: unknown;
   try {
     m = JSON.parse(text);

@@ -8,8 +8,9 @@
  * (CRC24 line, no blank line before the signature) and Helm 4 (no CRC24, no
  * final newline) write.
  */
-import { parseDocument } from 'yaml';
+import { isScalar, parseDocument, visit } from 'yaml';
 import type { ChartMetadata } from '../chart/metadata-types.js';
+import { MAX_METADATA_YAML_TOKENS, yamlShapeProblem } from '../chart/yaml-shape.js';
 import { ProvenanceInvalidError } from '../errors.js';
 import { DOCUMENT_SEPARATOR } from './message.js';
 
@@ -182,13 +183,56 @@ function crc24(data: Uint8Array): string {
   return Buffer.from([crc >> 16, (crc >> 8) & 0xff, crc & 0xff]).toString('base64');
 }
 
+/**
+ * Helm never writes anchors or aliases into a .prov. A few are tolerated (a
+ * signer may have written the message by hand); more are refused before any
+ * is resolved, because the yaml package looks each alias up by scanning the
+ * document, so a 1 MiB prov of aliases would take minutes before its
+ * signature is even read.
+ */
+const MAX_ALIASES = 100;
+
 function parseYaml(source: string, what: string): unknown {
-  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: true });
+  const problem = yamlShapeProblem(source, { tokens: MAX_METADATA_YAML_TOKENS });
+  if (problem !== undefined) throw invalid(`${what} is not valid YAML: ${problem}`);
+  // The yaml package's own uniqueKeys check compares each key with every
+  // other (a prov of 50,000 keys: minutes); duplicateKey does it in one pass.
+  const doc = parseDocument(source, { prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     throw invalid(`${what} is not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  return doc.toJS({ maxAliasCount: 50 });
+  let aliases = 0;
+  let duplicate: string | undefined;
+  visit(doc, {
+    Alias() {
+      if (++aliases > MAX_ALIASES) return visit.BREAK;
+    },
+    Map(_key, map) {
+      duplicate = duplicateKey(map.items.map((pair) => pair.key));
+      if (duplicate !== undefined) return visit.BREAK;
+    },
+  });
+  if (aliases > MAX_ALIASES) throw invalid(`${what} uses more than ${MAX_ALIASES} YAML aliases; Helm writes none`);
+  if (duplicate !== undefined) throw invalid(`${what} is not valid YAML: the key ${JSON.stringify(duplicate.slice(0, 80))} appears twice`);
+  try {
+    return doc.toJS({ maxAliasCount: 50 });
+  } catch (err) {
+    // An alias to no anchor, or one expanding too far ("resource exhaustion").
+    throw invalid(`${what} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** The first scalar key of a mapping seen twice (values compared as the text they hold). */
+function duplicateKey(keys: unknown[]): string | undefined {
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (!isScalar(key)) continue;
+    const text = String(key.value);
+    if (seen.has(text)) return text;
+    seen.add(text);
+  }
+  return undefined;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>

@@ -1,4 +1,5 @@
 /** `GET|HEAD|PUT|DELETE /v2/<name>/manifests/<reference>`. */
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../oci/json-depth.js';
 import { digestOf, isDigest } from '../../oci/digest.js';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../../oci/helm-media.js';
 import { isTag } from '../storage/names.js';
@@ -93,6 +94,7 @@ async function putManifest(ctx: RouteContext, name: string, reference: string): 
   if (contentType === '') throw invalid('manifest Content-Type is required');
   if (!MANIFEST_TYPES.has(contentType) && !INDEX_TYPES.has(contentType))
     throw invalid(`unsupported manifest media type ${contentType.slice(0, 200)}`, { mediaType: contentType.slice(0, 200) });
+  if (jsonDepthExceeds(bytes)) throw invalid(`manifest is nested more than ${MAX_JSON_DEPTH} levels deep`);
   let parsed: ParsedManifest;
   try {
     const value: unknown = JSON.parse(bytes.toString('utf8'));
