@@ -16,6 +16,7 @@ import { digestOf } from '../../src/oci/digest.js';
 import { OCI_MANIFEST } from '../../src/oci/helm-media.js';
 import type { RegistryAction } from '../../src/registry/auth/model.js';
 import { startRegistry, type RunningRegistry } from '../../src/registry/server.js';
+import { recordFigure } from '../peers/figures.js';
 import { tempDir } from '../peers/tmp.js';
 
 const ADMIN_PASSWORD = 'Admin-Pass-1234';
@@ -441,6 +442,13 @@ describe('embedded registry: access matrix and token checks', () => {
     function assertRefused(r: Res, what: string): void {
       assert.equal(r.status, 401, `${what}: ${r.status} ${r.text}`);
       assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer realm=/, what);
+      recordFigure({
+        area: 'inputs',
+        item: `forged or misused token (${what}) → embedded registry`,
+        tried: 1,
+        outcome: '401 with a Bearer challenge',
+        lost: 0,
+      });
     }
 
     test('control: a token minted here with the registry key and right claims is accepted', async () => {
@@ -471,11 +479,11 @@ describe('embedded registry: access matrix and token checks', () => {
         exp: now() + 300,
         access: pullPriv,
       };
-      for (const unsigned of [
-        `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`,
-        `${b64({ alg: 'none', typ: 'JWT', kid: reg.access!.signingKey.keyId })}.${b64(claims)}.`,
-      ])
-        assertRefused(await pullWith(unsigned), 'alg none');
+      for (const [unsigned, what] of [
+        [`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`, 'alg none'],
+        [`${b64({ alg: 'none', typ: 'JWT', kid: reg.access!.signingKey.keyId })}.${b64(claims)}.`, 'alg none with the registry kid'],
+      ] as const)
+        assertRefused(await pullWith(unsigned), what);
       const publicPem = reg.access!.signingKey.publicKey.export({ type: 'spki', format: 'pem' }).toString();
       const hs = await new SignJWT(claims as unknown as Record<string, unknown>)
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -586,23 +594,20 @@ describe('embedded registry: access matrix and token checks', () => {
     assert.equal((await send(`${reg.url}/v2/_catalog`, { headers: { Authorization: `Bearer ${anonToken}` } })).status, 401);
   });
 
-  test(
-    'an anonymous token for a public project stops working when the project turns private',
-    async () => {
-      const accounts = reg.access!.accounts;
-      await accounts.createProject({ name: 'flip', public: true });
-      await adminPush('flip/app', 'v1', 'base');
-      const c = new Client(reg.url, { name: 'anonymous' }, 'token');
-      const token = await c.token(`${reg.url}/service/token`, reg.access!.settings.service, 'repository:flip/app:pull');
-      const pullWith = () => send(`${reg.url}/v2/flip/app/manifests/v1`, { headers: { Authorization: `Bearer ${token}`, Accept: ACCEPT } });
-      assert.equal((await pullWith()).status, 200);
-      await accounts.setProjectPublic('flip', false);
-      assert.equal(
-        (await send(`${reg.url}/v2/flip/app/manifests/v1`, { headers: { Accept: ACCEPT } })).status,
-        401,
-        'anonymous without token',
-      );
-      assert.equal((await pullWith()).status, 401, 'the anonymous token issued while flip was public');
-    },
-  );
+  test('an anonymous token for a public project stops working when the project turns private', async () => {
+    const accounts = reg.access!.accounts;
+    await accounts.createProject({ name: 'flip', public: true });
+    await adminPush('flip/app', 'v1', 'base');
+    const c = new Client(reg.url, { name: 'anonymous' }, 'token');
+    const token = await c.token(`${reg.url}/service/token`, reg.access!.settings.service, 'repository:flip/app:pull');
+    const pullWith = () => send(`${reg.url}/v2/flip/app/manifests/v1`, { headers: { Authorization: `Bearer ${token}`, Accept: ACCEPT } });
+    assert.equal((await pullWith()).status, 200);
+    await accounts.setProjectPublic('flip', false);
+    assert.equal(
+      (await send(`${reg.url}/v2/flip/app/manifests/v1`, { headers: { Accept: ACCEPT } })).status,
+      401,
+      'anonymous without token',
+    );
+    assert.equal((await pullWith()).status, 401, 'the anonymous token issued while flip was public');
+  });
 });
