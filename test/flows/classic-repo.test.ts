@@ -4,9 +4,7 @@
 // show it agrees.
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -19,44 +17,12 @@ import {
 } from '../../src/index.js';
 import { goldens, helloWorldSource } from '../peers/charts.js';
 import { runCli } from '../peers/cli.js';
+import { serveFolder, type FolderServer } from '../peers/folder-server.js';
 import { runHelm, type HelmMajor } from '../peers/helm.js';
 import { keyFile } from '../peers/paths.js';
 import { tempDir } from '../peers/tmp.js';
 
 const pubring = keyFile('all-pubring.gpg');
-
-interface Served {
-  url: string;
-  seen: Array<{ path: string; authorization?: string }>;
-  close(): Promise<void>;
-}
-
-/** Files under `root` over HTTP on 127.0.0.1; with `auth`, Basic credentials are required for everything. */
-async function serveFolder(root: string, auth?: { user: string; password: string }): Promise<Served> {
-  const seen: Served['seen'] = [];
-  const expected = auth && `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
-  const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-    seen.push({ path, authorization: req.headers.authorization });
-    if (expected && req.headers.authorization !== expected) {
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end('unauthorized');
-      return;
-    }
-    const file = normalize(join(root, path));
-    if (!file.startsWith(root)) return void res.writeHead(400).end();
-    readFile(file).then(
-      (data) => res.writeHead(200, { 'content-length': data.length }).end(data),
-      () => res.writeHead(404).end('not found'),
-    );
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    seen,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 async function helmIndex(dir: string, url?: string): Promise<void> {
   const r = await runHelm(4, ['repo', 'index', dir, ...(url ? ['--url', url] : [])]);
@@ -66,8 +32,8 @@ async function helmIndex(dir: string, url?: string): Promise<void> {
 describe('pull from a classic chart repository', () => {
   let work: string;
   let cleanup: () => Promise<void>;
-  let site: Served;
-  let locked: Served;
+  let site: FolderServer;
+  let locked: FolderServer;
   const signed: Record<string, string> = {};
   let n = 0;
   const folder = async () => {
@@ -117,7 +83,7 @@ describe('pull from a classic chart repository', () => {
     await mkdir(join(lockedRoot, 'mirror'), { recursive: true });
     for (const [name, from] of Object.entries(golden)) await copyFile(from, join(lockedRoot, 'private', name));
     await copyFile(goldens.helm4.chart, join(lockedRoot, 'mirror', 'hello-world-0.1.0.tgz'));
-    locked = await serveFolder(lockedRoot, { user: 'jane', password: 's3cret' });
+    locked = await serveFolder(lockedRoot, { username: 'jane', password: 's3cret' });
     await helmIndex(join(lockedRoot, 'private'), `${locked.url}/private`);
     await helmIndex(join(lockedRoot, 'mirror'), `${site.url}/good`);
   });
@@ -276,16 +242,16 @@ describe('pull from a classic chart repository', () => {
     assert.equal(viaEnv.code, 0, viaEnv.stderr);
 
     // The mirror's index (behind auth) lists charts on the open site: they get no credentials.
-    const before = site.seen.length;
+    const before = site.requests.length;
     const mirrored = await runCli(['pull', 'hello-world', '--repo', `${locked.url}/mirror`, ...verified, '-d', await folder()], { env });
     assert.equal(mirrored.code, 0, mirrored.stderr);
-    const toSite = site.seen.slice(before);
+    const toSite = site.requests.slice(before);
     assert.deepEqual(toSite.map((s) => s.path).sort(), ['/good/hello-world-0.1.0.tgz', '/good/hello-world-0.1.0.tgz.prov']);
     assert.ok(
       toSite.every((s) => s.authorization === undefined),
       'no credentials to another host',
     );
-    assert.ok(locked.seen.some((s) => s.path === '/mirror/index.yaml' && s.authorization?.startsWith('Basic ')));
+    assert.ok(locked.requests.some((s) => s.path === '/mirror/index.yaml' && s.authorization?.startsWith('Basic ')));
   });
 
   it('file: folders: through their index.yaml (relative URLs), or indexed from their archives', async () => {
@@ -436,7 +402,11 @@ describe('index.yaml as Helm reads it', () => {
     assert.equal(r('https://h/charts', '../other/a.tgz'), 'https://h/other/a.tgz');
     assert.equal(r('https://h/charts', 'https://cdn/a.tgz'), 'https://cdn/a.tgz');
     assert.equal(r('https://h/charts', '/abs/a.tgz'), 'https://h/abs/a.tgz');
-    assert.throws(() => resolveReferenceUrl('https://h/charts', 'file:///etc/passwd'), { code: 'REPO_INDEX_INVALID' }, 'a remote index cannot name local files');
+    assert.throws(
+      () => resolveReferenceUrl('https://h/charts', 'file:///etc/passwd'),
+      { code: 'REPO_INDEX_INVALID' },
+      'a remote index cannot name local files',
+    );
     assert.equal(resolveReferenceUrl('file:///srv/charts', 'file:///srv/charts/a.tgz').href, 'file:///srv/charts/a.tgz');
   });
 
@@ -446,6 +416,10 @@ describe('index.yaml as Helm reads it', () => {
     assert.deepEqual(credentialsFor({ env }, ['http://charts.example.com']), {});
     assert.deepEqual(credentialsFor({ env }, ['https://charts.example.com']).credentialOrigins, ['https://charts.example.com']);
     assert.deepEqual(credentialsFor({ env }, ['http://127.0.0.1:8080']).credentialOrigins, ['http://127.0.0.1:8080']);
-    assert.equal(credentialsFor({ username: 'u', password: 'p' }, ['http://charts.example.com']).credential?.username, 'u', 'an explicit login is the user\'s choice');
+    assert.equal(
+      credentialsFor({ username: 'u', password: 'p' }, ['http://charts.example.com']).credential?.username,
+      'u',
+      "an explicit login is the user's choice",
+    );
   });
 });

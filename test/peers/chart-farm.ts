@@ -7,12 +7,11 @@
 // built is described in `FarmVersion`s and `expected` counts.
 import { createHash } from 'node:crypto';
 import { copyFile, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createSigner, packageAndSignChart } from '../../src/index.js';
 import { helloWorldSource } from './charts.js';
+import { serveFolder } from './folder-server.js';
 import { keyFile } from './paths.js';
 import { tempDir } from './tmp.js';
 
@@ -130,8 +129,8 @@ export async function buildChartFarm(opts: ChartFarmOptions = {}): Promise<Chart
   delete foreign.signer;
   await writeFile(join(dir, 'index.yaml'), helmIndexYaml(versions));
 
-  const requests: ChartFarm['requests'] = [];
-  const server = opts.serve === false ? undefined : await serve(dir, requests, opts.auth);
+  const server = opts.serve === false ? undefined : await serveFolder(dir, opts.auth);
+  const requests: ChartFarm['requests'] = server?.requests ?? [];
   const count = (p: FarmProv) => versions.filter((v) => v.prov === p).length;
   const unsignedCount = count('none');
   return {
@@ -180,37 +179,6 @@ export function helmIndexYaml(versions: FarmVersion[]): string {
     });
   }
   return stringify({ apiVersion: 'v1', entries, generated: created }, { indentSeq: false, lineWidth: 0 });
-}
-
-async function serve(
-  root: string,
-  requests: ChartFarm['requests'],
-  auth: ChartFarmOptions['auth'],
-): Promise<{ url: string; close(): Promise<void> }> {
-  const expected = auth && `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-  const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-    const authorized = !expected || req.headers.authorization === expected;
-    const { authorization } = req.headers;
-    requests.push({ method: req.method ?? 'GET', path, authorized, ...(authorization === undefined ? {} : { authorization }) });
-    if (!authorized) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="charts"' }).end('unauthorized');
-    const file = normalize(join(root, path));
-    if (!file.startsWith(root)) return void res.writeHead(400).end();
-    readFile(file).then(
-      (data) => res.writeHead(200, { 'content-length': data.length }).end(data),
-      () => res.writeHead(404).end('not found'),
-    );
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
 }
 
 /** sha256 of a file, hex (what a pushed chart layer's digest must be). */
