@@ -31,6 +31,7 @@ import {
   RegistryUnreachableError,
 } from '../errors.js';
 import { toWriteError } from '../fs/atomic-write.js';
+import { basicHeader, credentialSecrets } from '../oci/auth.js';
 import { retryAfter } from '../oci/http.js';
 import { describeErrorBody, isTransientNetworkError, networkError, readErrorBody, redactErrorBody } from '../oci/registry-errors.js';
 import { createTransport, type TlsOptions } from '../oci/transport.js';
@@ -219,8 +220,7 @@ export class HttpGetter {
 
   /** What an error page must never bring into a message: the password and its Basic encoding. */
   private secrets(): string[] {
-    const c = this.opts.credential;
-    return c ? [c.password, Buffer.from(`${c.username}:${c.password}`).toString('base64')] : [];
+    return credentialSecrets(this.opts.credential);
   }
 
   private authorizationFor(url: URL): string | undefined {
@@ -228,7 +228,7 @@ export class HttpGetter {
     if (!credential) return undefined;
     const allowed = credentialOrigins === 'all' || (credentialOrigins ?? []).includes(url.origin);
     if (!allowed) return undefined;
-    return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+    return basicHeader(credential);
   }
 
   /** A status that is not content: 404/410 return quietly, everything else throws a coded error. */

@@ -211,12 +211,14 @@ export class RegistryAuth {
   }
 }
 
-function basicHeader(cred: RegistryCredential | undefined): string | undefined {
+/** `Basic base64(user:password)`, or undefined without both. */
+export function basicHeader(cred: RegistryCredential | undefined): string | undefined {
   if (!cred || cred.username === undefined || cred.password === undefined) return undefined;
   return `Basic ${Buffer.from(`${cred.username}:${cred.password}`, 'utf8').toString('base64')}`;
 }
 
-function credentialSecrets(cred: RegistryCredential | undefined): string[] {
+/** What of a credential an error message must never repeat: password, tokens, the Basic encoding. */
+export function credentialSecrets(cred: RegistryCredential | undefined): string[] {
   return [cred?.password, cred?.identityToken, cred?.registryToken, basicHeader(cred)?.slice('Basic '.length)].filter((v): v is string =>
     Boolean(v),
   );
