@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { RegistryClient, type RegistryClientOptions } from '../../src/oci/client.js';
 import { digestOf } from '../../src/oci/digest.js';
 import { startEmbedded, type EmbeddedRegistry } from '../peers/embedded.js';
-import { startFaultProxy, type FaultProxy } from '../peers/fault-proxy.js';
+import { resumesWithin, startFaultProxy, type FaultProxy } from '../peers/fault-proxy.js';
 import { recordFigure } from '../peers/figures.js';
 import { tempDir } from '../peers/tmp.js';
 
@@ -91,7 +91,7 @@ describe('blob downloads that break off', () => {
     const gets = proxy.requests.slice(before).filter((r) => r.method === 'GET' && BLOB_GET.test(r.url) && r.status !== 401);
     assert.equal(rule.injected, 1);
     assert.equal(gets.length, 2, 'one resumed request');
-    assert.equal(gets[1]!.range, 'bytes=100000-', 'resumed where it broke off');
+    assert.ok(resumesWithin(gets[1]!.range, 100_000), `resumed where it broke off: ${gets[1]!.range}`);
     recordFigure({
       area: 'client',
       item: 'blob GET reset after 100000 of 262144 bytes (embedded registry behind a proxy)',

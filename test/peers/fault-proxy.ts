@@ -249,3 +249,13 @@ async function trickle(upRes: IncomingMessage, res: ServerResponse, chunkBytes: 
   }
   res.end();
 }
+
+/**
+ * Whether a Range header resumes a read that broke off after at most `cut`
+ * bytes: the proxy's reset can take bytes still in flight with it, so the
+ * client resumes from what it received, which is 0 < N <= cut.
+ */
+export function resumesWithin(range: string | undefined, cut: number): boolean {
+  const m = /^bytes=(\d+)-$/.exec(range ?? '');
+  return m !== null && Number(m[1]) > 0 && Number(m[1]) <= cut;
+}
