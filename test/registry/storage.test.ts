@@ -121,11 +121,53 @@ describe('blobs', () => {
     assert.equal(await storage.putBlob(REPO, sha256(''), undefined), 0);
     const long = `sha512:${createHash('sha512').update('abc').digest('hex')}`;
     assert.equal(await storage.putBlob(REPO, long, Readable.from([Buffer.from('abc')])), 3);
-    // No upload folder is left behind by any of them, refused or not.
+    // No upload folder, temp file or empty blob folder is left behind by any of them, refused or not.
     for (const repo of [REPO, 'charts/other', 'charts/thief']) {
       const left = await readdir(join(root, 'repositories', repo, '_uploads')).catch(() => []);
       assert.deepEqual(left, [], `${repo}: upload folders left`);
     }
+    const files = (await readdir(join(root, 'blobs'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    assert.deepEqual(files.filter((f) => f.name !== 'data').map((f) => f.name), [], 'temp files left in the blob store');
+    const [, xHex] = sha256('x').split(':') as [string, string];
+    await assert.rejects(stat(join(root, 'blobs', 'sha256', xHex.slice(0, 2), xHex)), /ENOENT/, 'a refused blob leaves no folder');
+  });
+
+  it('two putBlob of one new blob at once: both succeed, one copy stored, no temp file left', async () => {
+    const { root, storage } = await fresh();
+    const data = randomBytes(200_000);
+    const digest = sha256(data);
+    const sizes = await Promise.all(['charts/a', 'charts/b', 'charts/c'].map((repo) => storage.putBlob(repo, digest, Readable.from([data]))));
+    assert.deepEqual(sizes, [data.length, data.length, data.length]);
+    for (const repo of ['charts/a', 'charts/b', 'charts/c']) assert.equal(await storage.isLinked(repo, digest), true);
+    const [, hex] = digest.split(':') as [string, string];
+    assert.deepEqual(await readdir(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex)), ['data']);
+  });
+
+  it('readBlob: small blobs and ranges whole in memory, larger ones as a stream, with the size', async () => {
+    const { storage } = await fresh();
+    const small = randomBytes(3000);
+    const large = randomBytes(200_000);
+    const [ds, dl, de] = [await putBlob(storage, REPO, small), await putBlob(storage, REPO, large), await putBlob(storage, REPO, Buffer.alloc(0))];
+    const s = await storage.readBlob(ds);
+    assert.ok(Buffer.isBuffer(s.body), 'a 3 KB blob comes as one buffer');
+    assert.equal(s.size, small.length);
+    assert.deepEqual(s.body, small);
+    const l = await storage.readBlob(dl);
+    assert.ok(!Buffer.isBuffer(l.body), 'a 200 KB blob comes as a stream');
+    assert.equal(l.size, large.length);
+    assert.deepEqual(await readAll(l.body as Readable), large);
+    const r = await storage.readBlob(dl, { start: 1000, end: 1999 });
+    assert.ok(Buffer.isBuffer(r.body));
+    assert.equal(r.size, large.length, 'the whole blob size, not the range');
+    assert.deepEqual(r.body, large.subarray(1000, 2000));
+    const tail = await storage.readBlob(dl, { start: 100_000, end: 10_000_000 }, 0);
+    assert.deepEqual(await readAll(tail.body as Readable), large.subarray(100_000));
+    const e = await storage.readBlob(de);
+    assert.equal(e.size, 0);
+    assert.deepEqual(e.body, Buffer.alloc(0));
+    assert.deepEqual(await readAll(await storage.openBlob(de)), Buffer.alloc(0));
+    await assert.rejects(storage.readBlob(ds, { start: 3000, end: 3001 }), code('RANGE_NOT_SATISFIABLE'));
+    await assert.rejects(storage.readBlob(sha256('absent')), code('BLOB_UNKNOWN'));
   });
 
   it('re-hashes an upload on commit after a restart, and commits an identical blob twice', async () => {

@@ -1,5 +1,8 @@
 /** `HEAD|GET|DELETE /v2/<name>/blobs/<digest>`: only blobs linked into <name>, with byte ranges. */
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { BlobUnknownError, type BlobRead, type ByteRange, type RegistryStorage } from '../storage/index.js';
 import { isDigest } from '../../oci/digest.js';
 import { HttpError } from './errors.js';
 import { type RouteContext } from './context.js';
@@ -18,32 +21,52 @@ export async function blobRoute(ctx: RouteContext, name: string, digest: string)
     res.end();
     return;
   }
-  const size = await storage.statBlob(digest);
-  if (size === undefined) throw blobUnknown(digest);
   const headers: Record<string, string> = {
     'Content-Type': 'application/octet-stream',
     'Docker-Content-Digest': digest,
     'Accept-Ranges': 'bytes',
     ETag: `"${digest}"`,
   };
+  if (method === 'HEAD') {
+    const size = await storage.statBlob(digest);
+    if (size === undefined) throw blobUnknown(digest);
+    res.writeHead(200, { ...headers, 'Content-Length': String(size) });
+    res.end();
+    return;
+  }
   const rangeHeader = req.headers.range;
-  if (rangeHeader !== undefined && method === 'GET') {
+  if (rangeHeader !== undefined) {
+    const size = await storage.statBlob(digest);
+    if (size === undefined) throw blobUnknown(digest);
     const range = parseRange(rangeHeader, size);
-    const stream = await storage.openBlob(digest, range);
+    const { body } = await readOrUnknown(storage, digest, range);
     res.writeHead(206, {
       ...headers,
       'Content-Length': String(range.end - range.start + 1),
       'Content-Range': `bytes ${range.start}-${range.end}/${size}`,
     });
-    await pipeline(stream, res);
+    await send(res, body);
     return;
   }
+  const { size, body } = await readOrUnknown(storage, digest);
   res.writeHead(200, { ...headers, 'Content-Length': String(size) });
-  if (method === 'HEAD') {
-    res.end();
-    return;
+  await send(res, body);
+}
+
+async function readOrUnknown(storage: RegistryStorage, digest: string, range?: ByteRange): Promise<BlobRead> {
+  try {
+    return await storage.readBlob(digest, range);
+  } catch (err) {
+    // Linked but gone from the store: as distribution, unknown (gc or check finds out why).
+    if (err instanceof BlobUnknownError) throw blobUnknown(digest);
+    throw err;
   }
-  await pipeline(await storage.openBlob(digest), res);
+}
+
+/** A small blob in one write; a large one streamed (the pipeline closes the file on a client gone away). */
+async function send(res: ServerResponse, body: Buffer | Readable): Promise<void> {
+  if (Buffer.isBuffer(body)) res.end(body);
+  else await pipeline(body, res);
 }
 
 /** `bytes=a-b`, `bytes=a-` or `bytes=-n` within a blob of `size` bytes; anything else is 416. */

@@ -8,17 +8,20 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BlobUnknownError, RangeNotSatisfiableError, StorageCorruptError } from './errors.js';
 import { ensureDir, fileSize, isFile, isMissing, listDir, moveIntoPlace, readIfExists, removeLink, sweepTempOfOthers, writeAtomic } from './files.js';
 import { KeyedLock } from '../../fs/keyed-lock.js';
 import { Layout } from './layout.js';
 import { isDigest } from '../../oci/digest.js';
 import { checkDigest, checkMediaType, checkTag, isTag } from './names.js';
-import type { ByteRange, RegistryStorage, StoredManifest } from './types.js';
+import type { BlobRead, ByteRange, RegistryStorage, StoredManifest } from './types.js';
 import { UploadArea, type AppendOptions } from './uploads.js';
+import { storeWholeBlob } from './blob-write.js';
 
 const READ_CHUNK = 1 << 20;
+/** Blobs (or ranges) up to this size are read whole and sent as one buffer: a chart, its config, its .prov. */
+const SMALL_BLOB = 64 << 10;
 /** Memory for recently served manifests (a chart's is under 1 KiB). */
 const MANIFEST_CACHE_BYTES = 16 << 20;
 
@@ -61,6 +64,11 @@ class FilesystemStorage implements RegistryStorage {
   }
 
   async openBlob(digest: string, range?: ByteRange): Promise<Readable> {
+    const { body } = await this.readBlob(digest, range, 0);
+    return Buffer.isBuffer(body) ? Readable.from([body], { objectMode: false }) : body;
+  }
+
+  async readBlob(digest: string, range?: ByteRange, inMemoryUpTo = SMALL_BLOB): Promise<BlobRead> {
     const path = this.layout.blobData(digest);
     // Open first, then size the open file: a stat-then-open could race a gc.
     const fh = await open(path, 'r').catch((err: unknown) => {
@@ -68,12 +76,29 @@ class FilesystemStorage implements RegistryStorage {
     });
     try {
       const { size } = await fh.stat();
-      // 1 MiB reads: the default 64 KiB means 16 syscalls and socket writes per MiB served.
-      if (!range) return fh.createReadStream({ start: 0, highWaterMark: READ_CHUNK });
-      const end = Math.min(range.end, size - 1);
-      if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0 || range.start > end)
-        throw new RangeNotSatisfiableError(size);
-      return fh.createReadStream({ start: range.start, end, highWaterMark: READ_CHUNK });
+      let start = 0;
+      let end = size - 1;
+      if (range) {
+        end = Math.min(range.end, size - 1);
+        start = range.start;
+        if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0 || range.start > end)
+          throw new RangeNotSatisfiableError(size);
+      }
+      const length = end - start + 1;
+      if (length <= inMemoryUpTo) {
+        // One read into a buffer of the exact size: a stream would allocate READ_CHUNK for a few KiB.
+        const bytes = Buffer.allocUnsafe(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(bytes, got, length - got, start + got);
+          if (bytesRead === 0) throw new StorageCorruptError(`blob ${digest} is shorter than its size`);
+          got += bytesRead;
+        }
+        await fh.close();
+        return { size, body: bytes };
+      }
+      // Reads of up to 1 MiB: the default 64 KiB means 16 syscalls and socket writes per MiB served.
+      return { size, body: fh.createReadStream({ start, end, highWaterMark: Math.min(READ_CHUNK, length) }) };
     } catch (err) {
       await fh.close();
       throw err;
@@ -106,7 +131,12 @@ class FilesystemStorage implements RegistryStorage {
   }
 
   async putBlob(repo: string, digest: string, data?: Readable, maxBytes?: number): Promise<number> {
-    return this.uploads.putWhole(repo, digest, data, (file) => this.placeBlob(repo, digest, file), maxBytes);
+    this.layout.repoDir(repo);
+    const { size, placed } = await storeWholeBlob(this.layout.blobData(digest), digest, data, maxBytes);
+    // A blob new to the store is linked nowhere yet: no need to look before writing the link.
+    if (placed) await writeAtomic(this.layout.layerLink(repo, digest), digest);
+    else await this.linkBlob(repo, digest);
+    return size;
   }
 
   /** A verified, fsynced file into the store and the repository; an identical blob already stored is fine. */

@@ -1,7 +1,7 @@
 export { createFilesystemStorage, removeInterruptedWrites } from './filesystem.js';
 export { sweepTemp } from './files.js';
 export * from './errors.js';
-export type { AppendOptions, ByteRange, RegistryStorage, StoredManifest } from './types.js';
+export type { AppendOptions, BlobRead, ByteRange, RegistryStorage, StoredManifest } from './types.js';
 export { collectGarbage, type GcOptions, type GcReport } from './gc.js';
 export { acquireDataLock, LOCK_FILE, type DataLock } from './data-lock.js';
 export {

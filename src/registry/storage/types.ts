@@ -9,6 +9,14 @@ export interface ByteRange {
   end: number;
 }
 
+/** A blob (or a range of it) as read for a response. */
+export interface BlobRead {
+  /** The whole blob's size, whatever the range. */
+  size: number;
+  /** The requested bytes: in memory when small, else a stream to consume or destroy. */
+  body: Buffer | Readable;
+}
+
 export interface StoredManifest {
   bytes: Buffer;
   mediaType: string;
@@ -27,6 +35,8 @@ export interface RegistryStorage {
   statBlob(digest: string): Promise<number | undefined>;
   /** BLOB_UNKNOWN if absent; RANGE_NOT_SATISFIABLE if the range starts past the end (an end past it is clamped). */
   openBlob(digest: string, range?: ByteRange): Promise<Readable>;
+  /** As openBlob, with the size from the same open file; bytes up to `inMemoryUpTo` (default 64 KiB) come as one Buffer. */
+  readBlob(digest: string, range?: ByteRange, inMemoryUpTo?: number): Promise<BlobRead>;
 
   // ---- uploads: a blob becomes visible only after its digest is verified
   /** A random, url-safe upload id. */

@@ -5,11 +5,12 @@
  * is gone and the commit re-hashes the file (streaming) instead.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { digestAlgorithm } from '../../oci/digest.js';
-import { DigestInvalidError, UploadOffsetError, UploadTooLargeError, UploadUnknownError } from './errors.js';
+import { DigestInvalidError, UploadOffsetError, UploadUnknownError } from './errors.js';
+import { writeStream } from './write-stream.js';
 import { ensureDir, FILE_MODE, fileSize, fsyncDir, fsyncFile, hashFile, isMissing, writeAtomic } from './files.js';
 import type { Layout } from './layout.js';
 import { KeyedLock } from '../../fs/keyed-lock.js';
@@ -100,44 +101,6 @@ export class UploadArea {
     });
   }
 
-  /**
-   * A whole blob in one request (POST ?digest= with the body): streamed into
-   * an upload folder whose id nobody is told, hashed, fsynced and handed to
-   * `place` if it matches. No `startedat` record and no folder fsync, as an
-   * upload a client may resume needs: a crash loses only this request, which
-   * its client saw fail, and the folder goes as a stale upload at gc.
-   */
-  async putWhole(
-    repo: string,
-    digest: string,
-    data: Readable | undefined,
-    place: (file: string) => Promise<void>,
-    maxBytes?: number,
-  ): Promise<number> {
-    checkDigest(digest);
-    const dir = this.layout.uploadDir(repo, randomUUID());
-    try {
-      await ensureDir(dir);
-      const file = join(dir, 'data');
-      const fh = await open(file, 'wx', FILE_MODE);
-      const algorithm = digestAlgorithm(digest);
-      const hash = createHash(algorithm);
-      let size: number;
-      try {
-        size = data ? await writeStream(fh, data, 0, hash, maxBytes) : 0;
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      const actual = `${algorithm}:${hash.digest('hex')}`;
-      if (actual !== digest) throw new DigestInvalidError(`upload hashes to ${actual}, not ${digest}`);
-      await place(file);
-      return size;
-    } finally {
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    }
-  }
-
   cancel(repo: string, id: string): Promise<void> {
     return this.locked(repo, id, async () => {
       if ((await this.size(repo, id)) === undefined) throw new UploadUnknownError(id);
@@ -209,39 +172,6 @@ export class UploadArea {
 
 }
 
-/**
- * Writes `data` into `fh` from `start` on, hashing it on the way; returns the
- * end position. Socket chunks are 16-64 KiB: one write per 1 MiB gathered
- * costs a fraction of the syscalls and event-loop turns of one per chunk.
- */
-async function writeStream(fh: FileHandle, data: Readable, start: number, hash: Hash | undefined, maxBytes: number | undefined): Promise<number> {
-  let position = start;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    // Positional writes: the bytes land exactly at the offset the caller checked.
-    for (let done = 0; done < buf.length;) done += (await fh.write(buf, done, buf.length - done, position + done)).bytesWritten;
-    position += buf.length;
-  };
-  // Leaving a plain `for await` early (a full disk, the size limit) would destroy the request
-  // unread, and its keep-alive connection would hang on the next request: the HTTP layer drains it.
-  for await (const chunk of data.iterator({ destroyOnReturn: false })) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    if (maxBytes !== undefined && position + pendingBytes + buf.length > maxBytes) throw new UploadTooLargeError(maxBytes);
-    hash?.update(buf);
-    pending.push(buf);
-    pendingBytes += buf.length;
-    if (pendingBytes >= WRITE_BATCH) await flush();
-  }
-  await flush();
-  return position;
-}
-
-const WRITE_BATCH = 1 << 20;
 /** Running hashes kept for uploads in progress (~1.2 KB each). */
 const MAX_HASH_STATES = 4096;
 
