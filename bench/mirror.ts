@@ -7,17 +7,17 @@
 //
 //   chartprov: `chartprov mirror oci://SRC/bench/hello-world oci://DST/cp --jobs 8 --keyring …`
 //              (every version's signature checked, then copied byte for byte), run once
-//              before and once after the helm loop (into DST/cp2), the mean compared.
+//              before and once after the helm loop (each run into a fresh registry), the mean compared.
 //   helm loop: one sh script, per version:
 //                helm pull oci://SRC/bench/hello-world --version V --prov -d DIR   (chart + .prov)
 //                helm push DIR/hello-world-V.tgz oci://DST/helm                    (carries the .prov beside it)
 //              which checks no signature at all: the comparison favours Helm.
 //
-// Both registries' CPU time is read from /proc during each run: the requests a
+// The source's and the destination's CPU time is read from /proc during each run: the requests a
 // mirror needs cost the registries the same whichever client sends them, and
 // on a 2-core machine that CPU alone is a floor no client can go under.
 //
-// Afterwards both destinations are checked: every tag there, each with its
+// Afterwards every destination is checked: every tag there, each with its
 // provenance layer; chartprov's copies keep the source's manifest digests.
 //
 //   node dist/bench/mirror.js      (after `npm run build`)
@@ -106,18 +106,23 @@ async function withRegistryCpu<T>(regs: Registry[], fn: () => Promise<T>): Promi
   return { value, registryCpuMs: (await cpu()) - before };
 }
 
-/** Two registries of one kind: docker-registry 2.8, or the embedded one (separate processes, no auth, as distribution runs here). */
-async function startPair(kind: 'distribution' | 'embedded', dir: string): Promise<[Registry, Registry]> {
+/**
+ * `n` registries of one kind: docker-registry 2.8, or the embedded one (separate processes, no
+ * auth, as distribution runs here). The first is the source; each timed run writes into a fresh
+ * one of its own, so none finds blobs another run stored (a registry stores a blob once).
+ */
+async function startRegistries(kind: 'distribution' | 'embedded', dir: string, n: number): Promise<Registry[]> {
+  const names = Array.from({ length: n }, (_, i) => `data-${i}`);
   if (kind === 'distribution') {
-    const servers = await Promise.all([startDistribution(), startDistribution()]);
-    return servers.map((s) => ({ host: new URL(s.url).host, pid: s.pid, stop: () => s.stop() })) as [Registry, Registry];
+    const servers = await Promise.all(names.map(() => startDistribution()));
+    return servers.map((s) => ({ host: new URL(s.url).host, pid: s.pid, stop: () => s.stop() }));
   }
   await snapshotServer(join(dir, 'server'));
   const before = process.env.BENCH_REGISTRY_AUTH;
   process.env.BENCH_REGISTRY_AUTH = '0';
   try {
-    const servers = await Promise.all([startChartprovServer(join(dir, 'src-data')), startChartprovServer(join(dir, 'dst-data'))]);
-    return servers.map((s) => ({ host: new URL(s.url).host, pid: s.pid, stop: () => s.stop() })) as [Registry, Registry];
+    const servers = await Promise.all(names.map((name) => startChartprovServer(join(dir, name))));
+    return servers.map((s) => ({ host: new URL(s.url).host, pid: s.pid, stop: () => s.stop() }));
   } finally {
     if (before === undefined) delete process.env.BENCH_REGISTRY_AUTH;
     else process.env.BENCH_REGISTRY_AUTH = before;
@@ -145,8 +150,9 @@ async function benchPair(kind: 'distribution' | 'embedded', count: number, jobs:
   const { dir, cleanup } = await tempDir('chartprov-bench-mirror-');
   const regs: Registry[] = [];
   try {
-    const [srcReg, dstReg] = await startPair(kind, dir);
-    regs.push(srcReg, dstReg);
+    // The source, then the destinations of the first mirror run, the helm loop and the second mirror run.
+    regs.push(...(await startRegistries(kind, dir, 4)));
+    const [srcReg, firstReg, helmReg, secondReg] = regs as [Registry, Registry, Registry, Registry];
     const t0 = performance.now();
     const digests = await makeSource(dir, srcReg, count);
     const versions = [...digests.keys()];
@@ -176,18 +182,18 @@ async function benchPair(kind: 'distribution' | 'embedded', count: number, jobs:
       '   helm loop, one sh script, per version: helm pull --version V --prov, helm push (the .prov beside it) — no signature checked',
     );
 
-    // The mirror runs twice, before and after the helm loop, each into a fresh path: this
+    // The mirror runs twice, before and after the helm loop, each into a fresh registry: this
     // machine's speed drifts over minutes, and one 10 s sample against a 90 s loop would
     // carry all of that drift. The mean of the two is compared.
-    const mirrorRun = async (path: string) => {
+    const mirrorRun = async (dstReg: Registry) => {
       await settle();
-      const { value, registryCpuMs } = await withRegistryCpu(regs, () =>
+      const { value, registryCpuMs } = await withRegistryCpu([srcReg, dstReg], () =>
         run(
           launcherPath,
           [
             'mirror',
             `oci://${srcReg.host}/bench/hello-world`,
-            `oci://${dstReg.host}/${path}`,
+            `oci://${dstReg.host}/cp`,
             '--jobs',
             String(jobs),
             '--keyring',
@@ -203,25 +209,25 @@ async function benchPair(kind: 'distribution' | 'embedded', count: number, jobs:
       const result = JSON.parse(value.stdout) as { totals: { copied: number; total: number } };
       if (result.totals.copied !== count) throw new Error(`chartprov mirror: ${JSON.stringify(result.totals)}, expected ${count} copied`);
       console.log(
-        `   chartprov mirror → ${path}: ${fmt(value.ms)} (${(value.ms / count).toFixed(0)} ms a version); the registries' own CPU meanwhile ${fmt(registryCpuMs)}`,
+        `   chartprov mirror: ${fmt(value.ms)} (${(value.ms / count).toFixed(0)} ms a version); the registries' own CPU meanwhile ${fmt(registryCpuMs)}`,
       );
       return { ms: value.ms, registryCpuMs };
     };
-    const first = await mirrorRun('cp');
+    const first = await mirrorRun(firstReg);
 
     const out = join(dir, 'helm-out');
     await mkdir(out);
     const lines = versions.map(
       (v) =>
         `${q(helm)} pull ${q(`oci://${srcReg.host}/bench/hello-world`)} --version ${v} --prov -d ${q(out)} --plain-http >/dev/null 2>&1 && ` +
-        `${q(helm)} push ${q(join(out, `hello-world-${v}.tgz`))} ${q(`oci://${dstReg.host}/helm`)} --plain-http >/dev/null 2>&1`,
+        `${q(helm)} push ${q(join(out, `hello-world-${v}.tgz`))} ${q(`oci://${helmReg.host}/helm`)} --plain-http >/dev/null 2>&1`,
     );
     const script = join(dir, 'helm-loop.sh');
     await writeFile(script, `set -e\n${lines.join('\n')}\n`);
     await settle();
-    const { value: hl, registryCpuMs: hlRegistryMs } = await withRegistryCpu(regs, () => run('sh', [script], helmEnv, 'helm loop'));
+    const { value: hl, registryCpuMs: hlRegistryMs } = await withRegistryCpu([srcReg, helmReg], () => run('sh', [script], helmEnv, 'helm loop'));
     console.log(`   helm loop done: ${fmt(hl.ms)}; the registries' own CPU meanwhile ${fmt(hlRegistryMs)}`);
-    const second = await mirrorRun('cp2');
+    const second = await mirrorRun(secondReg);
     const cp = { ms: (first.ms + second.ms) / 2, registryCpuMs: (first.registryCpuMs + second.registryCpuMs) / 2 };
     // On 2 cores, the registries' CPU alone bounds any client from below: the best ratio this pair allows.
     const cores = availableParallelism();
@@ -230,9 +236,9 @@ async function benchPair(kind: 'distribution' | 'embedded', count: number, jobs:
         `${fmt(cp.registryCpuMs / cores)} (the registries' CPU during a run): at best ${(hl.ms / (cp.registryCpuMs / cores)).toFixed(1)}× the helm loop`,
     );
 
-    await check(dstReg, 'cp/hello-world', versions, digests);
-    await check(dstReg, 'cp2/hello-world', versions, digests);
-    await check(dstReg, 'helm/hello-world', versions);
+    await check(firstReg, 'cp/hello-world', versions, digests);
+    await check(secondReg, 'cp/hello-world', versions, digests);
+    await check(helmReg, 'helm/hello-world', versions);
     console.log('   all three destinations checked: every version there with its provenance layer; chartprov kept every manifest digest');
     const ratio = hl.ms / cp.ms;
     return `${LABEL[kind].padEnd(22)} ${String(count).padEnd(7)} ${fmt(cp.ms).padStart(17)} ${fmt(hl.ms).padStart(11)} ${`${ratio.toFixed(1)}×`.padStart(9)}   ${ratio >= TARGET ? 'PASS' : 'MISS'}`;
