@@ -846,7 +846,7 @@ describe('storedChartSignatures (no HTTP)', () => {
     const counting = new Proxy(storage, {
       get(target, name, receiver) {
         const value = Reflect.get(target, name, receiver) as unknown;
-        if (name === 'openBlob') return (...args: Parameters<RegistryStorage['openBlob']>) => (opened++, target.openBlob(...args));
+        if (name === 'readBlob') return (...args: Parameters<RegistryStorage['readBlob']>) => (opened++, target.readBlob(...args));
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });

@@ -165,11 +165,12 @@ export async function extraAttrsOf(storage: RegistryStorage, m: ManifestFacts): 
   if (kind === 'UNKNOWN' || kind === 'IMAGE' || !m.config?.digest) return undefined;
   if (m.config.size === 0 || m.config.size > MAX_CONFIG_BYTES) return undefined;
   try {
-    const size = await storage.statBlob(m.config.digest);
-    if (size === undefined || size > MAX_CONFIG_BYTES) return undefined;
-    const chunks: Buffer[] = [];
-    for await (const chunk of await storage.openBlob(m.config.digest)) chunks.push(chunk as Buffer);
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const { body } = await storage.readBlob(m.config.digest, undefined, MAX_CONFIG_BYTES);
+    if (!Buffer.isBuffer(body)) {
+      body.destroy(); // larger than the manifest said: not read
+      return undefined;
+    }
+    const value: unknown = JSON.parse(body.toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     // Decoration only: a config that is gone (gc) or not JSON must not fail the listing it decorates.
