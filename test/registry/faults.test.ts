@@ -144,6 +144,12 @@ async function uploadsIn(dataDir: string, repo: string): Promise<string[]> {
   return readdir(join(dataDir, 'repositories', ...repo.split('/'), '_uploads')).catch(() => []);
 }
 
+/** Temp files of interrupted writes (`.<name>.<pid>.<hex>.tmp`) anywhere under `dir`. */
+async function tempFilesIn(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile() && /^\..+\.tmp$/.test(e.name)).map((e) => join(e.parentPath, e.name));
+}
+
 async function eventually(check: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -417,18 +423,21 @@ describe('registry faults', () => {
       `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${reg.port}\r\nAuthorization: Bearer ${c.token}\r\nContent-Type: application/octet-stream\r\n${extra}\r\n`;
 
     it('a client that disconnects mid-blob: nothing is committed, the upload is as before the cut and can be restarted, the server stays healthy', async () => {
-      const data = randomBytes(3 * MiB);
-      const digest = sha256(data);
+      const whole = randomBytes(3 * MiB);
       const cuts = [
         { how: 'PATCH, cut before the body', method: 'PATCH', sent: 0, chunked: false },
         { how: 'PATCH, cut after 300 KiB', method: 'PATCH', sent: 300 * 1024, chunked: false },
         { how: 'PATCH, cut after 2.5 MiB (written to disk)', method: 'PATCH', sent: 2.5 * MiB, chunked: false },
-        { how: 'PATCH, cut one byte short', method: 'PATCH', sent: data.length - 1, chunked: false },
+        { how: 'PATCH, cut one byte short', method: 'PATCH', sent: whole.length - 1, chunked: false },
         { how: 'PATCH chunked, cut mid-chunk', method: 'PATCH', sent: 1.5 * MiB, chunked: true },
         { how: 'PUT ?digest= with the body, cut after 1 MiB', method: 'PUT', sent: MiB, chunked: false },
         { how: 'POST ?digest= (monolithic), cut after 2 MiB', method: 'POST', sent: 2 * MiB, chunked: false },
       ];
       for (const cut of cuts) {
+        // The POST goes last, with bytes of its own: the others' blob is stored by then (only
+        // its link is deleted), and a cut while a new blob is written is what it must show.
+        const data = cut.method === 'POST' ? randomBytes(3 * MiB) : whole;
+        const digest = sha256(data);
         const open = await c.req('/v2/faults/cut/blobs/uploads/', { method: 'POST' });
         assert.equal(open.status, 202);
         const location = open.headers.get('location')!;
@@ -466,8 +475,9 @@ describe('registry faults', () => {
         // Delete the link so the next cut finds nothing committed again (the blob stays until gc).
         assert.equal((await c.req(`/v2/faults/cut/blobs/${digest}`, { method: 'DELETE' })).status, 202);
       }
-      // The monolithic POST made an upload of its own, and it is gone with the cut.
+      // The monolithic POST wrote beside the blob's place in the store: its temp file is gone with the cut.
       await eventually(async () => (await uploadsIn(dataDir, 'faults/cut')).length === 0, 'no upload is left');
+      await eventually(async () => (await tempFilesIn(join(dataDir, 'blobs'))).length === 0, 'no temp file is left in the blob store');
       assert.equal(reg.child.exitCode, null);
       recordFigure({
         area: 'faults',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -111,6 +111,44 @@ describe('registry server', () => {
     const mountRes = await fetch(u(`/v2/third/blobs/uploads/?mount=${digestOf(Buffer.from('nope'))}&from=team/app`), { method: 'POST' });
     assert.equal(mountRes.status, 202, 'unknown mount opens an upload');
     assert.match(mountRes.headers.get('location')!, /^\/v2\/third\/blobs\/uploads\/.+/);
+  });
+
+  test('blob GETs: small ones whole, large ones streamed, ranges on both, HEAD ignores Range, a blob gone from the store is 404', async () => {
+    const small = Buffer.from('a small config');
+    const large = Buffer.alloc(200_000);
+    for (let i = 0; i < large.length; i++) large[i] = (i * 7919) & 0xff;
+    const [ds, dl, de] = [await pushBytes('reads/app', small), await pushBytes('reads/app', large), await pushBytes('reads/app', Buffer.alloc(0))];
+    for (const [digest, bytes] of [[ds, small], [dl, large], [de, Buffer.alloc(0)]] as const) {
+      const res = await fetch(u(`/v2/reads/app/blobs/${digest}`));
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-length'), String(bytes.length));
+      assert.equal(res.headers.get('docker-content-digest'), digest);
+      assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes);
+    }
+    for (const [from, to] of [[0, 0], [70_000, 199_999], [150_000, 10_000_000], [-1, 5000]] as const) {
+      const range = from < 0 ? `bytes=-${to}` : `bytes=${from}-${to}`;
+      const res = await fetch(u(`/v2/reads/app/blobs/${dl}`), { headers: { Range: range } });
+      const start = from < 0 ? large.length - to : from;
+      const end = from < 0 ? large.length - 1 : Math.min(to, large.length - 1);
+      assert.equal(res.status, 206, range);
+      assert.equal(res.headers.get('content-range'), `bytes ${start}-${end}/${large.length}`, range);
+      assert.deepEqual(Buffer.from(await res.arrayBuffer()), large.subarray(start, end + 1), range);
+    }
+    const head = await fetch(u(`/v2/reads/app/blobs/${dl}`), { method: 'HEAD', headers: { Range: 'bytes=0-9' } });
+    assert.equal(head.status, 200, 'HEAD answers for the whole blob, as distribution');
+    assert.equal(head.headers.get('content-length'), String(large.length));
+    const emptyRange = await fetch(u(`/v2/reads/app/blobs/${de}`), { headers: { Range: 'bytes=0-' } });
+    assert.equal(emptyRange.status, 416);
+    await emptyRange.arrayBuffer();
+    // Linked, but its file is gone (damage): unknown, as distribution says, and the server carries on.
+    const [, hex] = ds.split(':') as [string, string];
+    await rm(join(work, 'data', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data'));
+    for (const method of ['GET', 'HEAD']) {
+      const gone = await fetch(u(`/v2/reads/app/blobs/${ds}`), { method });
+      assert.equal(gone.status, 404, method);
+      if (method === 'GET') assert.deepEqual(await gone.json(), { errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown to registry', detail: { digest: ds } }] });
+    }
+    assert.equal((await fetch(u(`/v2/reads/app/blobs/${dl}`))).status, 200);
   });
 
   test('raw chunked upload with Content-Range, status, wrong offset, cancel', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { createFilesystemStorage, isStorageError, sweepTemp, type RegistryStorage } from '../../src/registry/storage/index.js';
 import { tempDir } from '../peers/tmp.js';
@@ -141,6 +141,40 @@ describe('blobs', () => {
     for (const repo of ['charts/a', 'charts/b', 'charts/c']) assert.equal(await storage.isLinked(repo, digest), true);
     const [, hex] = digest.split(':') as [string, string];
     assert.deepEqual(await readdir(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex)), ['data']);
+  });
+
+  it('a refused putBlob never breaks a good one of the same digest running at the same time', async () => {
+    const { root, storage } = await fresh();
+    const failures: string[] = [];
+    // A new digest per pair, so that each pair races on a folder neither found: the good
+    // request starts as the refused one ends (a few event-loop turns either way), so that
+    // the refused one's clean-up removes the folder while the good one is about to write into it.
+    const turns = (n: number) => Array.from({ length: n }).reduce<Promise<unknown>>((p) => p.then(() => new Promise((r) => setImmediate(r))), Promise.resolve());
+    for (let round = 0; round < 20; round++) {
+      await Promise.all(
+        Array.from({ length: 30 }, async (_, i) => {
+          const good = randomBytes(2000 + i);
+          const digest = sha256(good);
+          const body = new PassThrough();
+          const bad = storage.putBlob(REPO, digest, body).then(
+            () => failures.push('bad: accepted'),
+            (err: unknown) => (code('DIGEST_INVALID')(err) ? undefined : failures.push(`bad: ${String(err)}`)),
+          );
+          body.end(randomBytes(2000 + i));
+          await turns((i + round) % 12);
+          try {
+            await storage.putBlob(REPO, digest, Readable.from([good]));
+            assert.deepEqual((await storage.readBlob(digest)).body, good);
+          } catch (err) {
+            failures.push(`good: ${String(err)}`);
+          }
+          await bad;
+        }),
+      );
+    }
+    assert.deepEqual(failures, []);
+    const files = (await readdir(join(root, 'blobs'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    assert.equal(files.filter((f) => f.name !== 'data').length, 0, 'no temp file left');
   });
 
   it('readBlob: small blobs and ranges whole in memory, larger ones as a stream, with the size', async () => {

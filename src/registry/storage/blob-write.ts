@@ -12,71 +12,75 @@ import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { tempPathFor } from '../../fs/atomic-write.js';
 import { digestAlgorithm } from '../../oci/digest.js';
-import { DigestInvalidError, UploadTooLargeError } from './errors.js';
-import { ensureDir, FILE_MODE, fsyncDir, isFile } from './files.js';
+import { DigestInvalidError } from './errors.js';
+import { ensureDir, FILE_MODE, fsyncDir, isFile, isMissing } from './files.js';
 import { writeStream } from './write-stream.js';
 
 export interface StoredWhole {
   size: number;
-  /** False when the store already held the blob and the body was only checked. */
+  /** False when the store already held the blob (the body was checked, then dropped). */
   placed: boolean;
 }
 
 /**
  * Streams `data` into a temp file beside `target` (the blob's `data` file),
- * hashing it on the way, fsyncs it and renames it into place if it hashes
- * to `digest` (DIGEST_INVALID otherwise, and nothing is kept). A blob
- * already stored is only hashed: content-addressed, so the bytes on disk are
- * these. A kill -9 leaves at most a temp file named for this process, which
- * the next start or gc removes.
+ * hashing it on the way; if it hashes to `digest` (DIGEST_INVALID otherwise,
+ * and nothing is kept) it is fsynced and renamed into place, unless the store
+ * holds the blob already. Whether it does is looked at only after the body
+ * is checked, so a request learns nothing from how long a refusal takes.
+ * A kill -9 leaves at most a temp file named for this process (removed at
+ * the next start or by gc), an empty folder (gc) or a stored blob not yet
+ * linked (gc, or the client's retry links it).
  */
 export async function storeWholeBlob(target: string, digest: string, data: Readable | undefined, maxBytes?: number): Promise<StoredWhole> {
   const algorithm = digestAlgorithm(digest);
   const hash = createHash(algorithm);
-  const check = (size: number) => {
-    const actual = `${algorithm}:${hash.digest('hex')}`;
-    if (actual !== digest) throw new DigestInvalidError(`upload hashes to ${actual}, not ${digest}`);
-    return size;
-  };
-  if (await isFile(target)) return { size: check(data ? await hashOnly(data, hash, maxBytes) : 0), placed: false };
   const dir = dirname(target);
-  await ensureDir(dir);
   const tmp = tempPathFor(target);
-  let kept = false;
   try {
-    const fh = await open(tmp, 'wx', FILE_MODE);
+    const fh = await createIn(dir, tmp);
     let size: number;
+    let stored: boolean;
     try {
       size = data ? await writeStream(fh, data, 0, hash, maxBytes) : 0;
-      await fh.sync();
+      const actual = `${algorithm}:${hash.digest('hex')}`;
+      if (actual !== digest) throw new DigestInvalidError(`upload hashes to ${actual}, not ${digest}`);
+      stored = await isFile(target);
+      if (!stored) await fh.sync();
     } finally {
       await fh.close();
     }
-    check(size);
-    // A concurrent request for the same blob may have placed it meanwhile: renaming over it swaps
-    // identical bytes, and readers holding the old file keep reading it.
+    if (stored) {
+      await rm(tmp, { force: true });
+      return { size, placed: false };
+    }
+    // A concurrent request for the same blob may have placed it meanwhile: renaming over it
+    // swaps identical bytes, and readers holding the old file keep reading it.
     await rename(tmp, target);
-    kept = true;
     await fsyncDir(dir);
     return { size, placed: true };
-  } finally {
-    if (!kept) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      // A folder made for this blob (refused, or out of space) is not left empty; a full one stays.
-      if (!(await isFile(target).catch(() => true))) await rmdir(dir).catch(() => undefined);
-    }
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    // The folder goes if this request made it and nothing else is in it. A concurrent request
+    // for the same digest either holds a file there (then it stays: not empty) or is between
+    // its mkdir and its open, and createIn makes the folder again.
+    await rmdir(dir).catch(() => undefined);
+    throw err;
   }
 }
 
-/** Reads a body only to hash it, with the same size limit as a stored one. */
-async function hashOnly(data: Readable, hash: ReturnType<typeof createHash>, maxBytes: number | undefined): Promise<number> {
-  let size = 0;
-  // Not a plain `for await`: leaving it early would destroy the request unread (see writeStream).
-  for await (const chunk of data.iterator({ destroyOnReturn: false })) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buf.length;
-    if (maxBytes !== undefined && size > maxBytes) throw new UploadTooLargeError(maxBytes);
-    hash.update(buf);
+/**
+ * The temp file, in a folder made if needed. A failing write of another
+ * request (writeAtomic's clean-up) may remove the empty folder between the
+ * mkdir and the open: then it is made again.
+ */
+async function createIn(dir: string, tmp: string) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ensureDir(dir);
+      return await open(tmp, 'wx', FILE_MODE);
+    } catch (err) {
+      if (!isMissing(err) || attempt >= 5) throw err;
+    }
   }
-  return size;
 }

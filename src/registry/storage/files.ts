@@ -85,8 +85,16 @@ export async function writeAtomic(target: string, data: string | Uint8Array): Pr
 export async function moveIntoPlace(from: string, target: string): Promise<boolean> {
   if (await isFile(target)) return false;
   const dir = dirname(target);
-  await ensureDir(dir);
-  await rename(from, target);
+  for (let attempt = 0; ; attempt++) {
+    await ensureDir(dir);
+    try {
+      await rename(from, target);
+      break;
+    } catch (err) {
+      // Another request's failed write may remove the (empty) folder between the mkdir and the rename.
+      if (!isMissing(err) || attempt >= 3) throw err;
+    }
+  }
   await fsyncDir(dir);
   return true;
 }
