@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { DOCKER_IMAGE_CONFIG, DOCKER_MANIFEST_LIST, HELM_CONFIG, OCI_IMAGE_CONFIG, OCI_INDEX } from '../../oci/helm-media.js';
 import type { RegistryStorage } from '../storage/index.js';
+import { readBlobBytes } from '../storage/blob-bytes.js';
 import type { ManifestFacts, RepositoryView } from './repository-view.js';
 
 /** A stable id for something Harbor would number. */
@@ -165,12 +166,7 @@ export async function extraAttrsOf(storage: RegistryStorage, m: ManifestFacts): 
   if (kind === 'UNKNOWN' || kind === 'IMAGE' || !m.config?.digest) return undefined;
   if (m.config.size === 0 || m.config.size > MAX_CONFIG_BYTES) return undefined;
   try {
-    const { body } = await storage.readBlob(m.config.digest, undefined, MAX_CONFIG_BYTES);
-    if (!Buffer.isBuffer(body)) {
-      body.destroy(); // larger than the manifest said: not read
-      return undefined;
-    }
-    const value: unknown = JSON.parse(body.toString('utf8'));
+    const value: unknown = JSON.parse((await readBlobBytes(storage, m.config.digest, MAX_CONFIG_BYTES)).toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     // Decoration only: a config that is gone (gc) or not JSON must not fail the listing it decorates.

@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { tempPathFor } from '../../fs/atomic-write.js';
 import { digestAlgorithm } from '../../oci/digest.js';
 import { DigestInvalidError } from './errors.js';
-import { ensureDir, FILE_MODE, fsyncDir, isFile, isMissing } from './files.js';
+import { FILE_MODE, fsyncDir, inFolder, isFile } from './files.js';
 import { writeStream } from './write-stream.js';
 
 export interface StoredWhole {
@@ -38,7 +38,7 @@ export async function storeWholeBlob(target: string, digest: string, data: Reada
   const dir = dirname(target);
   const tmp = tempPathFor(target);
   try {
-    const fh = await createIn(dir, tmp);
+    const fh = await inFolder(dir, () => open(tmp, 'wx', FILE_MODE));
     let size: number;
     let stored: boolean;
     try {
@@ -63,24 +63,8 @@ export async function storeWholeBlob(target: string, digest: string, data: Reada
     await rm(tmp, { force: true }).catch(() => undefined);
     // The folder goes if this request made it and nothing else is in it. A concurrent request
     // for the same digest either holds a file there (then it stays: not empty) or is between
-    // its mkdir and its open, and createIn makes the folder again.
+    // its mkdir and its open, and inFolder makes the folder again.
     await rmdir(dir).catch(() => undefined);
     throw err;
-  }
-}
-
-/**
- * The temp file, in a folder made if needed. A failing write of another
- * request (writeAtomic's clean-up) may remove the empty folder between the
- * mkdir and the open: then it is made again.
- */
-async function createIn(dir: string, tmp: string) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await ensureDir(dir);
-      return await open(tmp, 'wx', FILE_MODE);
-    } catch (err) {
-      if (!isMissing(err) || attempt >= 5) throw err;
-    }
   }
 }

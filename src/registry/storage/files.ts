@@ -53,27 +53,37 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** How often a write makes its folder again after a concurrent clean-up removed it. */
+const FOLDER_RETRIES = 3;
+
 /**
- * Temp file in the target's folder, fsync, rename, fsync the folder. A
- * concurrent delete may remove the (then empty) folder between our mkdir and
- * open, so an ENOENT makes the folder again and retries a few times.
+ * Makes `dir`, then runs `op`, a write into it. Another request's failed
+ * write removes the folder it made when it is empty, which may happen between
+ * our mkdir and `op`: an ENOENT (also as the cause, as writeFileAtomic wraps
+ * errno errors) makes the folder again and runs `op` again, a few times.
  */
-export async function writeAtomic(target: string, data: string | Uint8Array): Promise<void> {
+export async function inFolder<T>(dir: string, op: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
-    const dir = dirname(target);
-    await ensureDir(dir);
     try {
-      await writeFileAtomic(target, data, FILE_MODE);
-      await fsyncDir(dir);
-      return;
+      await ensureDir(dir);
+      return await op();
     } catch (err) {
-      // writeFileAtomic reports a vanished folder as FILE_NOT_FOUND with the errno error as its cause.
-      if (isMissing((err as { cause?: unknown }).cause ?? err) && attempt < 3) continue;
-      // A folder made for this write (e.g. before a full disk refused it) is not left empty; one
-      // holding anything stays, and a concurrent writer whose folder this removes makes it again.
-      await rmdir(dir).catch(() => undefined);
-      throw err;
+      if (attempt >= FOLDER_RETRIES || !isMissing((err as { cause?: unknown }).cause ?? err)) throw err;
     }
+  }
+}
+
+/** Temp file in the target's folder, fsync, rename, fsync the folder. */
+export async function writeAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const dir = dirname(target);
+  try {
+    await inFolder(dir, () => writeFileAtomic(target, data, FILE_MODE));
+    await fsyncDir(dir);
+  } catch (err) {
+    // A folder made for this write (e.g. before a full disk refused it) is not left empty; one
+    // holding anything stays, and a concurrent writer whose folder this removes makes it again.
+    await rmdir(dir).catch(() => undefined);
+    throw err;
   }
 }
 
@@ -85,16 +95,7 @@ export async function writeAtomic(target: string, data: string | Uint8Array): Pr
 export async function moveIntoPlace(from: string, target: string): Promise<boolean> {
   if (await isFile(target)) return false;
   const dir = dirname(target);
-  for (let attempt = 0; ; attempt++) {
-    await ensureDir(dir);
-    try {
-      await rename(from, target);
-      break;
-    } catch (err) {
-      // Another request's failed write may remove the (empty) folder between the mkdir and the rename.
-      if (!isMissing(err) || attempt >= 3) throw err;
-    }
-  }
+  await inFolder(dir, () => rename(from, target));
   await fsyncDir(dir);
   return true;
 }

@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { readChartArchive } from '../../chart/archive.js';
 import type { Descriptor } from '../../oci/descriptor.js';
 import type { RegistryStorage } from '../storage/index.js';
-import { readBlobBytes } from './blob-bytes.js';
+import { readBlobBytes } from '../storage/blob-bytes.js';
 
 // Charts are usually a few KiB to a few MiB; a page must not read hundreds of MiB.
 const MAX_ARCHIVE_BYTES = 16 * 1024 * 1024;

@@ -24,7 +24,7 @@ import {
   type ParsedProvenance,
 } from '../../provenance/index.js';
 import type { RegistryStorage } from '../storage/index.js';
-import { readBlobBytes } from './blob-bytes.js';
+import { readBlobBytes } from '../storage/blob-bytes.js';
 
 /**
  * - `valid`: signed by a key of the keyring, about this exact chart.

@@ -3,7 +3,8 @@
  * memory, refused past `maxBytes` before a byte is read, so a huge layer
  * named where a small one is expected cannot fill the server's memory.
  */
-import { BlobUnknownError, type RegistryStorage } from '../storage/index.js';
+import { BlobUnknownError } from './errors.js';
+import type { RegistryStorage } from './types.js';
 
 export class BlobTooLargeError extends Error {}
 
